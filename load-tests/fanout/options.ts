@@ -1,0 +1,59 @@
+import { parseArgs } from "node:util";
+
+export const TARGETS = ["hub", "hub-single", "uws", "socketio"] as const;
+export type TargetName = (typeof TARGETS)[number];
+
+export type Options = {
+  viewers: number;
+  seconds: number;
+  rate: number;
+  targets: TargetName[];
+  workers: number;
+  senders: number;
+  warmupSec: number;
+};
+
+export const USAGE = `usage: npm run bench:fanout -- [--viewers N] [--seconds S] [--rate R] [--targets hub,hub-single,uws,socketio] [--workers W] [--senders K]
+  --viewers  viewers in the room, 1..20000 (default 2000)
+  --seconds  measured phase, 1..300 (default 10)
+  --rate     comments per second into the room, 1..20000 (default 200)
+  --targets  comma-separated, run in this order (default hub,hub-single,uws,socketio)
+  --workers  driver processes holding the viewers, 1..8 (default 2)
+  --senders  sender connections, 1..16 (default 4)`;
+
+function int(name: string, raw: string | undefined, def: number, min: number, max: number): number {
+  if (raw === undefined) return def;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) throw new Error(`--${name} must be an integer in ${min}..${max}\n${USAGE}`);
+  return n;
+}
+
+/** Throws with the usage text on any unknown flag or out-of-range value. */
+export function parseOptions(argv: string[]): Options | "help" {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    options: {
+      viewers: { type: "string" },
+      seconds: { type: "string" },
+      rate: { type: "string" },
+      targets: { type: "string" },
+      workers: { type: "string" },
+      senders: { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (values.help) return "help";
+  const names = (values.targets ?? TARGETS.join(",")).split(",").map((s) => s.trim()).filter(Boolean);
+  const unknown = names.filter((n) => !(TARGETS as readonly string[]).includes(n));
+  if (unknown.length > 0 || names.length === 0) throw new Error(`unknown target(s): ${unknown.join(",")}\n${USAGE}`);
+  return {
+    viewers: int("viewers", values.viewers, 2000, 1, 20_000),
+    seconds: int("seconds", values.seconds, 10, 1, 300),
+    rate: int("rate", values.rate, 200, 1, 20_000),
+    targets: [...new Set(names)] as TargetName[],
+    workers: int("workers", values.workers, 2, 1, 8),
+    senders: int("senders", values.senders, 4, 1, 16),
+    warmupSec: 2,
+  };
+}

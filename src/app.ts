@@ -1,0 +1,117 @@
+import uWS, { type TemplatedApp, type us_listen_socket } from "uWebSockets.js";
+import type { Redis } from "ioredis";
+import type { Config } from "./config.js";
+import type { Database } from "./db/client.js";
+import { findStream, setStreamStatus } from "./db/streams.repo.js";
+import { createAuthenticator } from "./domain/auth.js";
+import { devRoutes } from "./http/dev.routes.js";
+import { healthRoutes } from "./http/health.routes.js";
+import { createOriginCheck } from "./http/origin.js";
+import { createRouter, writeResult } from "./http/uws-http.js";
+import type { Logger } from "./log.js";
+import type { Metrics } from "./metrics.js";
+import { createCommentRules } from "./realtime/comment-rules.js";
+import { Hub } from "./realtime/hub.js";
+import { createRoomStore } from "./realtime/room-store.redis.js";
+import { attachRawTransport } from "./realtime/transport.uws.js";
+import { attachSocketIoTransport } from "./realtime/transport.socketio.js";
+import { redisKeys } from "./redis/keys.js";
+
+export interface AppDeps {
+  config: Config;
+  log: Logger;
+  metrics: Metrics;
+  database: Database;
+  /** Commands and scripts. */
+  redis: Redis;
+  /** Sharded subscriptions of the hub's rooms. */
+  redisSub: Redis;
+  /** socket.io adapter's publisher and subscriber. */
+  ioPub: Redis;
+  ioSub: Redis;
+}
+
+/** Fails fast when uWebSockets.js fell back to its JS shim (no native binary for this Node). */
+export function assertNativeUws() {
+  if (typeof (uWS as unknown as { getParts?: unknown }).getParts !== "function") {
+    throw new Error(`uWebSockets.js has no native binary for Node ${process.version}; use Node 20.`);
+  }
+}
+
+/** Builds the whole server on one uWS app; does not listen and reads no environment. */
+export function createApp(deps: AppDeps) {
+  assertNativeUws();
+  const { config, log, metrics, database, redis } = deps;
+  const app: TemplatedApp = uWS.App();
+  const keys = redisKeys(config.redis.prefix);
+  const originAllowed = createOriginCheck(config.http.allowedOrigins);
+  const authenticate = createAuthenticator(database.db);
+  let draining = false;
+
+  const store = createRoomStore(redis, keys, metrics, { maxLen: config.hub.eventsMaxLen, ttlSec: config.hub.roomTtlSec });
+  const hub = new Hub({
+    config,
+    log,
+    metrics,
+    store,
+    subscriber: deps.redisSub,
+    rules: createCommentRules(config.comments),
+    streams: {
+      find: async (id) => {
+        const s = await findStream(database.db, id);
+        return s && { id: s.id, title: s.title, hostId: s.hostUserId, status: s.status };
+      },
+      setStatus: (id, status) => setStreamStatus(database.db, id, status),
+    },
+  });
+
+  const transportDeps = { app, config, log, metrics, hub, authenticate, originAllowed };
+  const raw = attachRawTransport(transportDeps);
+  const sio = attachSocketIoTransport({
+    ...transportDeps,
+    pubClient: deps.ioPub,
+    subClient: deps.ioSub,
+    adapterKey: keys.socketIo,
+  });
+  hub.addSink(raw.sink);
+  hub.addSink(sio.sink);
+
+  const router = createRouter(app, log, { maxBodyBytes: 64 * 1024 });
+  healthRoutes(router, {
+    metrics,
+    draining: () => draining,
+    checks: { redis: () => redis.ping(), database: () => database.ping() },
+  });
+  if (config.http.devTokens) devRoutes(router, { db: database.db, authenticate });
+  app.any("/*", (res) => writeResult(res, { status: 404, body: { code: "NOT_FOUND", message: "No such route." } }));
+
+  let listenSocket: us_listen_socket | null = null;
+
+  return {
+    app,
+    hub,
+    io: sio.io,
+    /** Resolves with the bound port (port 0 picks a free one). */
+    listen(host: string, port: number): Promise<number> {
+      hub.start();
+      return new Promise((resolve, reject) => {
+        app.listen(host, port, (socket) => {
+          if (!socket) return reject(new Error(`cannot listen on ${host}:${port}`));
+          listenSocket = socket;
+          resolve(uWS.us_socket_local_port(socket));
+        });
+      });
+    },
+    /** Graceful stop: refuse new work, close sockets (clients reconnect elsewhere), flush, drain. */
+    async close() {
+      draining = true;
+      if (listenSocket) uWS.us_listen_socket_close(listenSocket);
+      listenSocket = null;
+      raw.close();
+      await sio.close();
+      await hub.stop();
+    },
+  };
+}
+
+export type PinliveApp = ReturnType<typeof createApp>;

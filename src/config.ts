@@ -1,0 +1,121 @@
+import { hostname } from "node:os";
+import { randomBytes } from "node:crypto";
+import { z } from "zod";
+
+const bool = z
+  .enum(["true", "false", "1", "0", "yes", "no"])
+  .transform((v) => v === "true" || v === "1" || v === "yes");
+const list = z.string().transform((v) =>
+  v
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0),
+);
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+/** Every environment variable the server reads, with its default. The only reader of process.env. */
+const envSchema = z.object({
+  NODE_ENV: z.enum(["development", "test", "production"]).default("development"),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  NODE_ID: z.string().regex(/^[A-Za-z0-9_.-]+$/, "letters, digits, _ . - only").optional(),
+
+  HOST: z.string().default("0.0.0.0"),
+  PORT: int(0, 65535).default(8080),
+  ALLOWED_ORIGINS: list.optional(),
+
+  DATABASE_URL: z.string().url().optional(),
+  DATA_DIR: z.string().default("./data"),
+
+  REDIS_URL: z.string().url().default("redis://127.0.0.1:6379"),
+  REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9_.-]+$/, "letters, digits, _ . - only").default("pinlive"),
+
+  DEV_TOKENS: bool.optional(),
+  DEMO_DATA: bool.default(false),
+
+  HUB_TICK_MS: int(10, 1000).default(50),
+  ROOM_EVENTS_MAXLEN: int(100, 1_000_000).default(2000),
+  ROOM_TTL_SEC: int(60, 30 * 24 * 3600).default(48 * 3600),
+  ROOM_RECENT_COMMENTS: int(0, 200).default(30),
+  ROOM_READABLE_COMMENTS_PER_SEC: int(1, 1_000_000).default(30),
+  COMMENT_MAX_LENGTH: int(1, 2000).default(200),
+  COMMENT_RATE_PER_SEC: z.coerce.number().positive().max(1_000_000).default(1),
+  COMMENT_BURST: int(1, 1_000_000).default(5),
+  LIKES_PER_SEC_PER_SOCKET: int(1, 10_000).default(20),
+  SENSITIVE_WORDS: list.default([]),
+  COUNTS_INTERVAL_MS: int(100, 60_000).default(1000),
+
+  WS_MAX_PAYLOAD_BYTES: int(256, 1024 * 1024).default(16 * 1024),
+  WS_SOFT_BACKPRESSURE_BYTES: int(1024, 64 * 1024 * 1024).default(64 * 1024),
+  WS_MAX_BACKPRESSURE_BYTES: int(4096, 256 * 1024 * 1024).default(1024 * 1024),
+  WS_IDLE_TIMEOUT_SEC: int(8, 960).default(120),
+  WS_SWEEP_MS: int(50, 10_000).default(250),
+  SHUTDOWN_GRACE_MS: int(0, 60_000).default(5000),
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+/** Fails with one message that names every bad variable. */
+export function loadConfig(env: Record<string, string | undefined> = process.env) {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
+    throw new Error(`Invalid configuration:\n${lines.join("\n")}`);
+  }
+  const e = parsed.data;
+  const production = e.NODE_ENV === "production";
+  if (production && e.DEV_TOKENS === true) {
+    throw new Error("Invalid configuration:\n  DEV_TOKENS: dev tokens cannot be enabled in production");
+  }
+  if (e.WS_SOFT_BACKPRESSURE_BYTES >= e.WS_MAX_BACKPRESSURE_BYTES) {
+    throw new Error("Invalid configuration:\n  WS_SOFT_BACKPRESSURE_BYTES: must be below WS_MAX_BACKPRESSURE_BYTES");
+  }
+  const config = {
+    env: e.NODE_ENV,
+    production,
+    logLevel: e.LOG_LEVEL,
+    nodeId: e.NODE_ID ?? `${hostname().replace(/[^A-Za-z0-9_.-]/g, "-")}-${process.pid}-${randomBytes(3).toString("hex")}`,
+    http: {
+      host: e.HOST,
+      port: e.PORT,
+      /** null: any origin is allowed (development default). */
+      allowedOrigins: e.ALLOWED_ORIGINS ?? (production ? [] : null),
+      devTokens: e.DEV_TOKENS ?? !production,
+    },
+    db: { url: e.DATABASE_URL ?? null, dataDir: e.DATA_DIR, demoData: e.DEMO_DATA },
+    redis: { url: e.REDIS_URL, prefix: e.REDIS_PREFIX },
+    hub: {
+      tickMs: e.HUB_TICK_MS,
+      eventsMaxLen: e.ROOM_EVENTS_MAXLEN,
+      roomTtlSec: e.ROOM_TTL_SEC,
+      recentComments: e.ROOM_RECENT_COMMENTS,
+      readableCommentsPerSec: e.ROOM_READABLE_COMMENTS_PER_SEC,
+      countsIntervalMs: e.COUNTS_INTERVAL_MS,
+      likesPerSecPerSocket: e.LIKES_PER_SEC_PER_SOCKET,
+    },
+    comments: {
+      maxLength: e.COMMENT_MAX_LENGTH,
+      ratePerSec: e.COMMENT_RATE_PER_SEC,
+      burst: e.COMMENT_BURST,
+      sensitiveWords: e.SENSITIVE_WORDS,
+    },
+    ws: {
+      maxPayloadBytes: e.WS_MAX_PAYLOAD_BYTES,
+      softBackpressureBytes: e.WS_SOFT_BACKPRESSURE_BYTES,
+      maxBackpressureBytes: e.WS_MAX_BACKPRESSURE_BYTES,
+      idleTimeoutSec: e.WS_IDLE_TIMEOUT_SEC,
+      sweepMs: e.WS_SWEEP_MS,
+    },
+    shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+  };
+  return deepFreeze(config);
+}
+
+export type Config = ReturnType<typeof loadConfig>;
+
+function deepFreeze<T>(o: T): T {
+  if (o && typeof o === "object") {
+    for (const v of Object.values(o)) deepFreeze(v);
+    Object.freeze(o);
+  }
+  return o;
+}

@@ -1,0 +1,38 @@
+import { z } from "zod";
+import type { Db } from "../db/client.js";
+import { createStream } from "../db/streams.repo.js";
+import { createSession, createUser } from "../db/users.repo.js";
+import { bearerToken, type Authenticate } from "../domain/auth.js";
+import { AppError } from "../protocol/errors.js";
+import { parseInput, type Router } from "./uws-http.js";
+
+const SessionInput = z.object({
+  nickname: z.string().trim().min(1).max(40),
+  admin: z.boolean().default(false),
+});
+const StreamInput = z.object({ title: z.string().trim().min(1).max(120) });
+
+const DEV_SESSION_TTL_SEC = 7 * 24 * 3600;
+
+/**
+ * Development-only session and stream creation, until WeChat login lands. Never registered in
+ * production (config refuses DEV_TOKENS there), so these paths answer 404.
+ */
+export function devRoutes(router: Router, deps: { db: Db; authenticate: Authenticate }) {
+  router.post("/v1/dev/sessions", async (ctx) => {
+    const input = parseInput(SessionInput, ctx.body ?? {});
+    const user = await createUser(deps.db, { nickname: input.nickname, role: input.admin ? "admin" : "user" });
+    const { token, expiresAt } = await createSession(deps.db, user.id, DEV_SESSION_TTL_SEC);
+    return { status: 201, body: { token, userId: user.id, nickname: user.nickname, expiresAt: expiresAt.toISOString() } };
+  });
+
+  router.post("/v1/dev/streams", async (ctx) => {
+    const token = bearerToken(ctx.headers.authorization);
+    if (!token) throw new AppError("AUTH_REQUIRED");
+    const who = await deps.authenticate(token);
+    if (!who) throw new AppError("AUTH_FAILED");
+    const input = parseInput(StreamInput, ctx.body ?? {});
+    const stream = await createStream(deps.db, { hostUserId: who.userId, title: input.title });
+    return { status: 201, body: { streamId: stream.id, title: stream.title, hostId: stream.hostUserId } };
+  });
+}

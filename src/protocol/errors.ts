@@ -1,0 +1,58 @@
+/**
+ * The one table of error codes and WebSocket close codes. docs/protocol.md documents every entry;
+ * a test fails when one is missing there. No imports: clients can share this file.
+ */
+
+/** Stable error codes, sent in HTTP error bodies and WS `error` frames. */
+export const ERRORS = {
+  INVALID_PARAMS: { http: 400, retryable: false, message: "The request does not match the schema." },
+  BAD_FRAME: { http: 400, retryable: false, message: "The frame is not valid JSON text." },
+  UNKNOWN_TYPE: { http: 400, retryable: false, message: "The frame's type is not a client command." },
+  EMPTY_COMMENT: { http: 400, retryable: false, message: "The comment is empty after trimming." },
+  COMMENT_TOO_LONG: { http: 400, retryable: false, message: "The comment is longer than the limit." },
+  AUTH_REQUIRED: { http: 401, retryable: false, message: "This action needs a session token." },
+  AUTH_FAILED: { http: 401, retryable: false, message: "The session token is unknown or expired." },
+  FORBIDDEN: { http: 403, retryable: false, message: "Only the stream's host may do this." },
+  ORIGIN_NOT_ALLOWED: { http: 403, retryable: false, message: "The Origin is not on the allowlist." },
+  MUTED: { http: 403, retryable: false, message: "You are muted in this room." },
+  NOT_FOUND: { http: 404, retryable: false, message: "No such resource." },
+  STREAM_NOT_FOUND: { http: 404, retryable: false, message: "No such live stream." },
+  PAYLOAD_TOO_LARGE: { http: 413, retryable: false, message: "The request body is too large." },
+  RATE_LIMITED: { http: 429, retryable: true, message: "Too many messages; slow down." },
+  SLOW_MODE: { http: 429, retryable: true, message: "Slow mode is on; wait before commenting again." },
+  INTERNAL: { http: 500, retryable: true, message: "Something went wrong on our side." },
+  UNAVAILABLE: { http: 503, retryable: true, message: "The server is starting or shutting down." },
+} as const;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+/**
+ * WebSocket close codes. 4000–4499: the client should reconnect (with its last position);
+ * 4500–4999: it should not. 1009 is the standard code uWS sends for an oversized frame.
+ */
+export const CLOSE_CODES = {
+  MESSAGE_TOO_BIG: { code: 1009, retry: false, meaning: "A frame was larger than the maximum payload." },
+  SERVER_SHUTDOWN: { code: 4001, retry: true, meaning: "The node is shutting down; reconnect to another." },
+  SLOW_CONSUMER: { code: 4002, retry: true, meaning: "The client read too slowly and its send buffer hit the limit." },
+  SESSION_REVOKED: { code: 4500, retry: false, meaning: "The session ended; log in again before reconnecting." },
+  STREAM_DELETED: { code: 4504, retry: false, meaning: "The live stream no longer exists." },
+} as const;
+
+export type CloseName = keyof typeof CLOSE_CODES;
+
+/** An expected failure with a stable code: bad input, missing rights. Never a crash. */
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly retryable: boolean;
+  readonly details: unknown;
+
+  constructor(code: ErrorCode, message?: string, details?: unknown) {
+    super(message ?? ERRORS[code].message);
+    this.name = "AppError";
+    this.code = code;
+    this.status = ERRORS[code].http;
+    this.retryable = ERRORS[code].retryable;
+    this.details = details;
+  }
+}

@@ -1,0 +1,222 @@
+/**
+ * The live-room wire protocol, defined once: client commands, server replies and server pushes.
+ * JSON text frames with a `type` discriminator. Raw WebSocket and socket.io carry the same shapes
+ * (socket.io: the event name is `type`, the payload is the whole message). Only zod is imported.
+ */
+import { z } from "zod";
+
+const correlationId = z.string().min(1).max(64).optional();
+const entityId = z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/, "letters, digits, _ and - only");
+
+// ---------- client commands ----------
+
+/** Seed 003's shape: `{type:'comment', comment:{content, ...}}`. userId/username in it are ignored. */
+export const CommentCommand = z.object({
+  type: z.literal("comment"),
+  id: correlationId,
+  comment: z.object({ content: z.string().max(100_000) }),
+});
+export const LikeCommand = z.object({
+  type: z.literal("like"),
+  id: correlationId,
+  count: z.number().int().min(1).max(100).default(1),
+});
+export const HighlightCommand = z.object({
+  type: z.literal("product_highlight"),
+  id: correlationId,
+  productId: entityId.nullable(),
+  title: z.string().max(200).optional(),
+  priceFen: z.number().int().min(0).max(1_000_000_000).optional(),
+  imageUrl: z.string().url().max(1000).optional(),
+});
+export const StreamStartCommand = z.object({ type: z.literal("stream_start"), id: correlationId });
+export const StreamEndCommand = z.object({ type: z.literal("stream_end"), id: correlationId });
+export const PinCommand = z.object({
+  type: z.literal("pin"),
+  id: correlationId,
+  text: z.string().min(1).max(500).nullable(),
+});
+export const MuteCommand = z.object({
+  type: z.literal("mute"),
+  id: correlationId,
+  userId: entityId,
+  durationSec: z.number().int().min(1).max(30 * 24 * 3600).default(24 * 3600),
+});
+export const UnmuteCommand = z.object({ type: z.literal("unmute"), id: correlationId, userId: entityId });
+export const DeleteCommentCommand = z.object({
+  type: z.literal("delete_comment"),
+  id: correlationId,
+  commentId: entityId,
+});
+export const SlowModeCommand = z.object({
+  type: z.literal("slow_mode"),
+  id: correlationId,
+  seconds: z.number().int().min(0).max(3600),
+});
+export const PingCommand = z.object({ type: z.literal("ping"), id: correlationId });
+
+export const ClientCommand = z.discriminatedUnion("type", [
+  CommentCommand,
+  LikeCommand,
+  HighlightCommand,
+  StreamStartCommand,
+  StreamEndCommand,
+  PinCommand,
+  MuteCommand,
+  UnmuteCommand,
+  DeleteCommentCommand,
+  SlowModeCommand,
+  PingCommand,
+]);
+export type ClientCommand = z.infer<typeof ClientCommand>;
+export type ClientCommandType = ClientCommand["type"];
+export const CLIENT_COMMAND_TYPES = ClientCommand.options.map((o) => o.shape.type.value);
+
+/** Commands only the stream's host (or an admin) may send. */
+export const HOST_COMMANDS: ReadonlySet<ClientCommandType> = new Set([
+  "product_highlight",
+  "stream_start",
+  "stream_end",
+  "pin",
+  "mute",
+  "unmute",
+  "delete_comment",
+  "slow_mode",
+]);
+
+// ---------- shared shapes ----------
+
+export const Role = z.enum(["viewer", "host", "admin"]);
+export type Role = z.infer<typeof Role>;
+
+export const Comment = z.object({
+  id: z.string(),
+  userId: z.string(),
+  username: z.string(),
+  content: z.string(),
+  timestamp: z.number().int(),
+  role: Role,
+});
+export type Comment = z.infer<typeof Comment>;
+
+export const Bubble = z.object({
+  productId: z.string(),
+  title: z.string().optional(),
+  priceFen: z.number().int().optional(),
+  imageUrl: z.string().optional(),
+});
+export type Bubble = z.infer<typeof Bubble>;
+
+export const Pin = z.object({ text: z.string(), by: z.string(), at: z.number().int() });
+export type Pin = z.infer<typeof Pin>;
+
+export const StreamStatus = z.enum(["idle", "live", "ended"]);
+export type StreamStatus = z.infer<typeof StreamStatus>;
+
+// ---------- server pushes: events (ordered, with seq, recoverable) ----------
+
+export const CommentEvent = z.object({ type: z.literal("comment"), seq: z.number().int(), comment: Comment });
+export const CommentDeletedEvent = z.object({
+  type: z.literal("comment_deleted"),
+  seq: z.number().int(),
+  commentId: z.string(),
+});
+export const RoomEvent = z.discriminatedUnion("type", [CommentEvent, CommentDeletedEvent]);
+export type RoomEvent = z.infer<typeof RoomEvent>;
+/** A room event before the room's sequence gives it a seq. */
+export type UnsequencedEvent = RoomEvent extends infer E ? (E extends RoomEvent ? Omit<E, "seq"> : never) : never;
+
+// ---------- server pushes: state (conflated, latest value wins, part of the snapshot) ----------
+
+export const ViewerCountPush = z.object({ type: z.literal("viewer_count"), count: z.number().int() });
+export const LikeCountPush = z.object({ type: z.literal("like_count"), count: z.number().int() });
+export const HighlightPush = z.object({
+  type: z.literal("product_highlight"),
+  productId: z.string().nullable(),
+  product: Bubble.nullable(),
+});
+export const StreamStartPush = z.object({ type: z.literal("stream_start"), streamId: z.string(), at: z.number() });
+export const StreamEndPush = z.object({ type: z.literal("stream_end"), streamId: z.string(), at: z.number() });
+export const PinnedPush = z.object({ type: z.literal("pinned"), pin: Pin.nullable() });
+export const SlowModePush = z.object({ type: z.literal("slow_mode"), seconds: z.number().int() });
+export const StatePush = z.discriminatedUnion("type", [
+  HighlightPush,
+  StreamStartPush,
+  StreamEndPush,
+  PinnedPush,
+  SlowModePush,
+]);
+export type StatePush = z.infer<typeof StatePush>;
+
+export const RoomState = z.object({
+  status: StreamStatus,
+  bubble: Bubble.nullable(),
+  pinned: Pin.nullable(),
+  slowModeSec: z.number().int(),
+});
+export type RoomState = z.infer<typeof RoomState>;
+
+export const SnapshotPush = z.object({
+  type: z.literal("snapshot"),
+  /** false: the client's position could not be served; drop local events and start from this. */
+  recovered: z.boolean(),
+  epoch: z.string(),
+  /** The last seq included in (or before) this snapshot. */
+  seq: z.number().int(),
+  stream: z.object({ id: z.string(), title: z.string(), hostId: z.string() }),
+  state: RoomState,
+  viewerCount: z.number().int(),
+  likeCount: z.number().int(),
+  /** Oldest first. Empty when recovered: the missed events follow instead. */
+  recentComments: z.array(CommentEvent),
+  /** Absent when pushed to the whole room (after an epoch change). */
+  you: z.object({ userId: z.string().nullable(), role: Role.nullable() }).optional(),
+});
+export type SnapshotPush = z.infer<typeof SnapshotPush>;
+
+/** Opt-in (`?batch=1`): the events of one tick in one frame, oldest first. */
+export const BatchPush = z.object({ type: z.literal("batch"), epoch: z.string(), events: z.array(RoomEvent) });
+
+// ---------- server replies ----------
+
+export const AckReply = z.object({ type: z.literal("ack"), id: z.string() });
+export const PongReply = z.object({ type: z.literal("pong"), id: z.string().optional() });
+export const ErrorReply = z.object({
+  type: z.literal("error"),
+  code: z.string(),
+  message: z.string(),
+  id: z.string().optional(),
+});
+
+export const ServerMessage = z.discriminatedUnion("type", [
+  CommentEvent,
+  CommentDeletedEvent,
+  ViewerCountPush,
+  LikeCountPush,
+  HighlightPush,
+  StreamStartPush,
+  StreamEndPush,
+  PinnedPush,
+  SlowModePush,
+  SnapshotPush,
+  BatchPush,
+  AckReply,
+  PongReply,
+  ErrorReply,
+]);
+export type ServerMessage = z.infer<typeof ServerMessage>;
+
+/** socket.io event maps derived from the unions above. */
+export type ServerToClientEvents = {
+  [K in ServerMessage["type"]]: (message: Extract<ServerMessage, { type: K }>) => void;
+};
+export type ClientToServerEvents = {
+  [K in ClientCommandType]: (
+    message: Omit<Extract<ClientCommand, { type: K }>, "type">,
+    ack?: (reply: z.infer<typeof AckReply> | z.infer<typeof ErrorReply> | z.infer<typeof PongReply>) => void,
+  ) => void;
+};
+
+/** Reconnect position, sent as `?epoch=&seq=` (raw WS) or `auth: {epoch, seq}` (socket.io). */
+export const Position = z.object({ epoch: z.string().min(1).max(64), seq: z.coerce.number().int().min(0) });
+export type Position = z.infer<typeof Position>;

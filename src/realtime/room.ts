@@ -1,0 +1,157 @@
+import { RoomEvent, type Bubble, type Pin, type RoomState, type StreamStatus } from "../protocol/messages.js";
+import type { EventEntry, RoomClient } from "./client.js";
+import type { LoadedRoom } from "./room-store.redis.js";
+
+export interface StreamInfo {
+  id: string;
+  title: string;
+  hostId: string;
+}
+
+/** Parses a stored or published event frame; null for anything that is not a room event. */
+export function parseEventFrame(frame: string): EventEntry | null {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(frame);
+  } catch {
+    return null;
+  }
+  const parsed = RoomEvent.safeParse(raw);
+  if (!parsed.success) return null;
+  const event = parsed.data;
+  const critical = event.type !== "comment" || event.comment.role !== "viewer";
+  return { seq: event.seq, frame, event, critical };
+}
+
+/**
+ * One room as this node sees it: its members here, the latest state, and a ring of recent events.
+ * All mutation is synchronous, so a join that sends history and starts live delivery in one turn
+ * of the event loop can neither miss nor repeat an event.
+ */
+export class LocalRoom {
+  readonly members = new Set<RoomClient>();
+  epoch = "";
+  lastSeq = 0;
+  state: RoomState = { status: "idle", bubble: null, pinned: null, slowModeSec: 0 };
+  muted = new Map<string, number>();
+  viewerCount = 0;
+  likeCount = 0;
+  /** Likes received here since the last counts report. */
+  likeDelta = 0;
+  /** Per-user time of the last accepted comment, for slow mode. */
+  readonly lastCommentAt = new Map<string, number>();
+  ready = false;
+  disposed = false;
+  emptySince: number | null = null;
+  /** Channel messages that arrived before the initial load finished, or while a gap is filled. */
+  readonly backlog: string[] = [];
+  fillingGap = false;
+
+  private ring: EventEntry[] = [];
+  private snapshotCore: string | null = null;
+
+  constructor(
+    readonly stream: StreamInfo,
+    private readonly ringSize: number,
+    private readonly recentComments: number,
+  ) {}
+
+  /** Adopts the room's shared state as loaded from Redis. */
+  load(loaded: LoadedRoom) {
+    this.epoch = loaded.epoch;
+    this.lastSeq = loaded.seq;
+    this.state = stateFromHash(loaded.state);
+    this.likeCount = Number(loaded.state.likes ?? 0);
+    this.muted = new Map(Object.entries(loaded.muted).map(([u, until]) => [u, Number(until)]));
+    this.ring = [];
+    for (const r of loaded.recent) {
+      const entry = parseEventFrame(r.frame);
+      if (entry) this.remember(entry);
+    }
+    this.snapshotCore = null;
+  }
+
+  /** Starts over under a new epoch: old positions and history are void. */
+  resetEpoch(epoch: string) {
+    this.epoch = epoch;
+    this.lastSeq = 0;
+    this.ring = [];
+    this.snapshotCore = null;
+  }
+
+  /** Records an event that is being delivered now. Caller guarantees seq === lastSeq + 1. */
+  remember(entry: EventEntry) {
+    this.lastSeq = Math.max(this.lastSeq, entry.seq);
+    this.ring.push(entry);
+    if (this.ring.length > this.ringSize) this.ring.splice(0, this.ring.length - this.ringSize);
+    this.snapshotCore = null;
+  }
+
+  /** Events after `seq` from memory, or null when memory does not reach back that far. */
+  eventsAfter(seq: number): EventEntry[] | null {
+    if (seq >= this.lastSeq) return [];
+    const first = this.ring[0];
+    if (!first || first.seq > seq + 1) return null;
+    return this.ring.filter((e) => e.seq > seq);
+  }
+
+  setState(patch: Partial<RoomState>) {
+    this.state = { ...this.state, ...patch };
+    this.snapshotCore = null;
+  }
+
+  setCounts(viewers: number, likes: number) {
+    if (viewers !== this.viewerCount || likes !== this.likeCount) this.snapshotCore = null;
+    this.viewerCount = viewers;
+    this.likeCount = likes;
+  }
+
+  isMuted(userId: string, now: number) {
+    const until = this.muted.get(userId);
+    if (until === undefined) return false;
+    if (until > now) return true;
+    this.muted.delete(userId);
+    return false;
+  }
+
+  /** The snapshot for one client; the room part is serialized once and reused until it changes. */
+  snapshotFrame(recovered: boolean, client: RoomClient | null): string {
+    if (this.snapshotCore === null) {
+      const deleted = new Set<string>();
+      for (const e of this.ring) if (e.event.type === "comment_deleted") deleted.add(e.event.commentId);
+      const comments = this.ring.filter((e) => e.event.type === "comment" && !deleted.has(e.event.comment.id));
+      const recent = comments.slice(Math.max(0, comments.length - this.recentComments)).map((e) => e.frame);
+      this.snapshotCore =
+        `"epoch":${JSON.stringify(this.epoch)},"seq":${this.lastSeq},` +
+        `"stream":${JSON.stringify(this.stream)},"state":${JSON.stringify(this.state)},` +
+        `"viewerCount":${this.viewerCount},"likeCount":${this.likeCount}`;
+      this.recentCore = `"recentComments":[${recent.join(",")}]`;
+    }
+    const comments = recovered ? `"recentComments":[]` : this.recentCore;
+    const you = client
+      ? `,"you":${JSON.stringify({ userId: client.identity?.userId ?? null, role: client.identity ? client.role : null })}`
+      : "";
+    return `{"type":"snapshot","recovered":${recovered},${this.snapshotCore},${comments}${you}}`;
+  }
+
+  private recentCore = "";
+}
+
+function parseJson<T>(raw: string | undefined): T | null {
+  if (!raw) return null;
+  try {
+    return JSON.parse(raw) as T;
+  } catch {
+    return null;
+  }
+}
+
+function stateFromHash(h: Record<string, string>): RoomState {
+  const status = (["idle", "live", "ended"] as const).find((s) => s === h.status) ?? "idle";
+  return {
+    status: status satisfies StreamStatus,
+    bubble: parseJson<Bubble>(h.bubble),
+    pinned: parseJson<Pin>(h.pinned),
+    slowModeSec: Number(h.slowModeSec ?? 0) || 0,
+  };
+}

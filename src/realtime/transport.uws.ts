@@ -1,0 +1,257 @@
+import uWS, { type TemplatedApp, type WebSocket } from "uWebSockets.js";
+import type { Config } from "../config.js";
+import type { Authenticate } from "../domain/auth.js";
+import { bearerToken } from "../domain/auth.js";
+import type { Logger } from "../log.js";
+import type { Metrics } from "../metrics.js";
+import { AppError, CLOSE_CODES } from "../protocol/errors.js";
+import { Position } from "../protocol/messages.js";
+import type { OriginCheck } from "../http/origin.js";
+import { copyHeaders, errorBody, writeResult } from "../http/uws-http.js";
+import type { EventEntry, FanoutSink, Identity, RoomClient } from "./client.js";
+import { dispatch } from "./dispatch.js";
+import { batchFrame, type Hub } from "./hub.js";
+
+interface SocketData {
+  streamId: string;
+  identity: Identity | null;
+  batch: boolean;
+  position: Position | null;
+  client?: RawClient;
+}
+
+type Ws = WebSocket<SocketData>;
+
+/** uWS topics of a room: one per (framing, full or critical-only). A socket is on exactly one. */
+const topics = (roomId: string) => ({
+  single: `lr|${roomId}|s`,
+  singleCritical: `lr|${roomId}|sc`,
+  batch: `lr|${roomId}|b`,
+  batchCritical: `lr|${roomId}|bc`,
+});
+const topicOf = (roomId: string, batch: boolean, lagging: boolean) => {
+  const t = topics(roomId);
+  return batch ? (lagging ? t.batchCritical : t.batch) : lagging ? t.singleCritical : t.single;
+};
+
+const STREAM_ID = /^[A-Za-z0-9_-]{1,64}$/;
+const decoder = new TextDecoder("utf-8", { fatal: false });
+
+class RawClient implements RoomClient {
+  readonly transport = "ws" as const;
+  role: RoomClient["role"] = null;
+  closed = false;
+  lagging = false;
+  roomId: string | null = null;
+
+  constructor(
+    private readonly ws: Ws,
+    readonly identity: Identity | null,
+    readonly batch: boolean,
+  ) {}
+
+  send(frame: string) {
+    if (!this.closed) this.ws.cork(() => this.ws.send(frame, false));
+  }
+
+  startLive(roomId: string) {
+    if (this.closed) return;
+    this.roomId = roomId;
+    this.ws.subscribe(topicOf(roomId, this.batch, false));
+  }
+
+  /** Slow reader: from now on only critical events (ordinary comments are skipped). */
+  setLagging(lagging: boolean) {
+    if (this.closed || !this.roomId || this.lagging === lagging) return;
+    this.ws.unsubscribe(topicOf(this.roomId, this.batch, this.lagging));
+    this.lagging = lagging;
+    this.ws.subscribe(topicOf(this.roomId, this.batch, lagging));
+  }
+
+  bufferedAmount() {
+    return this.closed ? 0 : this.ws.getBufferedAmount();
+  }
+
+  close(code: number, reason: string) {
+    if (this.closed) return;
+    this.closed = true;
+    this.ws.end(code, reason);
+  }
+}
+
+export interface RawTransportDeps {
+  app: TemplatedApp;
+  config: Config;
+  log: Logger;
+  metrics: Metrics;
+  hub: Hub;
+  authenticate: Authenticate;
+  originAllowed: OriginCheck;
+}
+
+/**
+ * The mini program's raw WebSocket at /live-stream/:streamId/ws (seed 003's path). Auth and origin
+ * are checked during the upgrade, before the socket opens. Returns the fan-out sink and a closer.
+ */
+export function attachRawTransport(deps: RawTransportDeps) {
+  const { app, config, log, metrics, hub } = deps;
+  const clients = new Set<RawClient>();
+  let closing = false;
+
+  app.ws<SocketData>("/live-stream/:streamId/ws", {
+    compression: uWS.DISABLED,
+    maxPayloadLength: config.ws.maxPayloadBytes,
+    maxBackpressure: config.ws.maxBackpressureBytes,
+    closeOnBackpressureLimit: 0,
+    idleTimeout: config.ws.idleTimeoutSec,
+    sendPingsAutomatically: true,
+
+    upgrade: (res, req, context) => {
+      const streamId = req.getParameter(0) ?? "";
+      const query = new URLSearchParams(req.getQuery() ?? "");
+      const headers = copyHeaders(req);
+      let aborted = false;
+      res.onAborted(() => (aborted = true));
+      void (async () => {
+        try {
+          if (closing) throw new AppError("UNAVAILABLE");
+          if (!deps.originAllowed(headers.origin)) throw new AppError("ORIGIN_NOT_ALLOWED");
+          if (!STREAM_ID.test(streamId)) throw new AppError("STREAM_NOT_FOUND");
+          const token = bearerToken(headers.authorization) ?? query.get("token");
+          const identity = token ? await deps.authenticate(token) : null;
+          if (token && !identity) throw new AppError("AUTH_FAILED");
+          const position = parsePosition(query);
+          await hub.prepare(streamId);
+          if (aborted) return;
+          const data: SocketData = { streamId, identity, batch: query.get("batch") === "1", position };
+          res.cork(() =>
+            res.upgrade(
+              data,
+              headers["sec-websocket-key"] ?? "",
+              headers["sec-websocket-protocol"] ?? "",
+              headers["sec-websocket-extensions"] ?? "",
+              context,
+            ),
+          );
+        } catch (err) {
+          if (!(err instanceof AppError)) log.error({ err, streamId }, "upgrade failed");
+          if (!aborted) writeResult(res, errorBody(err));
+        }
+      })();
+    },
+
+    open: (ws) => {
+      const data = ws.getUserData();
+      const client = new RawClient(ws, data.identity, data.batch);
+      data.client = client;
+      clients.add(client);
+      hub.join(client, data.streamId, data.position).catch((err: unknown) => {
+        if (!(err instanceof AppError)) log.error({ err }, "join failed");
+        const { body } = errorBody(err);
+        client.send(JSON.stringify({ type: "error", code: body.code, message: body.message }));
+        const close = err instanceof AppError && err.code === "STREAM_NOT_FOUND" ? CLOSE_CODES.STREAM_DELETED : CLOSE_CODES.SERVER_SHUTDOWN;
+        client.close(close.code, body.code);
+      });
+    },
+
+    message: (ws, message, isBinary) => {
+      const client = ws.getUserData().client!;
+      let raw: unknown;
+      if (isBinary) raw = null;
+      else {
+        try {
+          raw = JSON.parse(decoder.decode(message));
+        } catch {
+          raw = null;
+        }
+      }
+      dispatch({ hub, log, metrics }, client, raw, (reply) => client.send(JSON.stringify(reply)));
+    },
+
+    drain: (ws) => {
+      const client = ws.getUserData().client;
+      if (client?.lagging && client.bufferedAmount() < config.ws.softBackpressureBytes / 4) client.setLagging(false);
+    },
+
+    close: (ws) => {
+      const client = ws.getUserData().client;
+      if (!client) return;
+      client.closed = true;
+      clients.delete(client);
+      hub.leave(client);
+    },
+  });
+
+  // Slow readers: past the soft limit they get critical events only; past the hard limit, closed.
+  const sweep = setInterval(() => {
+    for (const c of clients) {
+      const buffered = c.bufferedAmount();
+      if (buffered >= config.ws.maxBackpressureBytes) {
+        metrics.slowConsumerClosed.inc();
+        metrics.dropped.inc({ reason: "slow_consumer" });
+        c.close(CLOSE_CODES.SLOW_CONSUMER.code, "slow consumer");
+      } else if (buffered >= config.ws.softBackpressureBytes && !c.lagging) {
+        c.setLagging(true);
+      }
+    }
+  }, config.ws.sweepMs);
+
+  const sink: FanoutSink = {
+    events(roomId: string, epoch: string, entries: readonly EventEntry[]) {
+      const t = topics(roomId);
+      let delivered = 0;
+      const single = app.numSubscribers(t.single);
+      if (single > 0) for (const e of entries) app.publish(t.single, e.frame, false);
+      delivered += single * entries.length;
+      const batch = app.numSubscribers(t.batch);
+      if (batch > 0) app.publish(t.batch, batchFrame(epoch, entries), false);
+      delivered += batch;
+      const singleCritical = app.numSubscribers(t.singleCritical);
+      const batchCritical = app.numSubscribers(t.batchCritical);
+      if (singleCritical + batchCritical > 0) {
+        const critical = entries.filter((e) => e.critical);
+        if (critical.length > 0) {
+          if (singleCritical > 0) for (const e of critical) app.publish(t.singleCritical, e.frame, false);
+          if (batchCritical > 0) app.publish(t.batchCritical, batchFrame(epoch, critical), false);
+          delivered += singleCritical * critical.length + batchCritical;
+        }
+        metrics.dropped.inc({ reason: "slow_consumer" }, (singleCritical + batchCritical) * (entries.length - critical.length));
+      }
+      metrics.messagesOut.inc(delivered);
+    },
+    push(roomId: string, frame: string) {
+      const t = topics(roomId);
+      let delivered = 0;
+      for (const topic of [t.single, t.singleCritical, t.batch, t.batchCritical]) {
+        const n = app.numSubscribers(topic);
+        if (n > 0) {
+          app.publish(topic, frame, false);
+          delivered += n;
+        }
+      }
+      metrics.messagesOut.inc(delivered);
+    },
+  };
+
+  return {
+    sink,
+    get connections() {
+      return clients.size;
+    },
+    /** Stops accepting upgrades and closes every socket with SERVER_SHUTDOWN (clients reconnect elsewhere). */
+    close() {
+      closing = true;
+      clearInterval(sweep);
+      for (const c of clients) c.close(CLOSE_CODES.SERVER_SHUTDOWN.code, "server shutdown");
+    },
+  };
+}
+
+function parsePosition(query: URLSearchParams): Position | null {
+  const epoch = query.get("epoch");
+  const seq = query.get("seq");
+  if (epoch === null && seq === null) return null;
+  const parsed = Position.safeParse({ epoch, seq });
+  if (!parsed.success) throw new AppError("INVALID_PARAMS", "epoch and seq must be given together, seq a whole number.");
+  return parsed.data;
+}

@@ -1,0 +1,32 @@
+/**
+ * Every Redis key and channel name. All keys of one room share the hash tag `{room:ID}` so the
+ * room's Lua scripts stay single-slot on Redis Cluster. Ids never contain ':' or braces.
+ */
+export function redisKeys(prefix: string) {
+  const room = (id: string) => `${prefix}:{room:${id}}`;
+  return {
+    prefix,
+    room: {
+      /** Random id of the current event sequence; a new one means every old position is void. */
+      epoch: (id: string) => `${room(id)}:epoch`,
+      /** Last seq handed out in the current epoch. */
+      seq: (id: string) => `${room(id)}:seq`,
+      /** Bounded stream of serialized events, entry id `<seq>-1`. */
+      events: (id: string) => `${room(id)}:events`,
+      /** Hash: status, bubble, pinned, slowModeSec, likes. */
+      state: (id: string) => `${room(id)}:state`,
+      /** Hash: nodeId -> "<count>:<expiresAtMs>". */
+      viewers: (id: string) => `${room(id)}:viewers`,
+      /** Hash: userId -> muted-until ms. */
+      muted: (id: string) => `${room(id)}:muted`,
+      /** Per-second budget of sampled comments, suffix = unix second. */
+      budget: (id: string, second: number) => `${room(id)}:budget:${second}`,
+      /** Sharded pub/sub channel of the room (SPUBLISH / SSUBSCRIBE). */
+      channel: (id: string) => `${room(id)}:ch`,
+    },
+    /** socket.io redis-adapter channel prefix. */
+    socketIo: `${prefix}:socket.io`,
+  };
+}
+
+export type RedisKeys = ReturnType<typeof redisKeys>;
