@@ -1,0 +1,35 @@
+import { createApp } from "./app.js";
+import type { Config } from "./config.js";
+import { openDatabase } from "./db/client.js";
+import { seedDemoData } from "./db/demo-data.js";
+import type { Logger } from "./log.js";
+import { createMetrics } from "./metrics.js";
+import { connectRedis } from "./redis/connect.js";
+
+/** Opens the database and Redis, builds the app and listens. `stop` undoes all of it, gracefully. */
+export async function startServer(config: Config, log: Logger) {
+  const database = await openDatabase(config.db);
+  const connections = await Promise.all(
+    ["main", "rooms-sub", "io-pub", "io-sub"].map((name) => connectRedis(config.redis.url, name, log)),
+  );
+  const [redis, redisSub, ioPub, ioSub] = connections as [typeof connections[0], typeof connections[0], typeof connections[0], typeof connections[0]];
+  if (config.db.demoData) await seedDemoData(database.db, log);
+  const metrics = createMetrics();
+  const app = createApp({ config, log, metrics, database, redis, redisSub, ioPub, ioSub });
+  const port = await app.listen(config.http.host, config.http.port);
+  log.info({ port, host: config.http.host, database: database.kind }, "listening");
+  return {
+    port,
+    app,
+    metrics,
+    database,
+    redis,
+    async stop() {
+      await app.close();
+      await Promise.allSettled(connections.map((r) => r.quit()));
+      await database.close();
+    },
+  };
+}
+
+export type RunningServer = Awaited<ReturnType<typeof startServer>>;

@@ -1,0 +1,24 @@
+import { Redis } from "ioredis";
+import postgres from "postgres";
+import { adminDatabaseUrl, redisUrl } from "./support/env.js";
+
+/** Fails the run at once, with a clear message, when Redis or PostgreSQL is not there. */
+export default async function setup() {
+  const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  try {
+    await redis.connect();
+    await redis.ping();
+  } catch (err) {
+    throw new Error(`Tests need Redis at ${redisUrl} (${(err as Error).message}); run scripts/ensure-services.sh`);
+  } finally {
+    redis.disconnect();
+  }
+  const sql = postgres(adminDatabaseUrl, { max: 1, onnotice: () => {} });
+  try {
+    await sql`select 1`;
+  } catch (err) {
+    throw new Error(`Tests need PostgreSQL at ${adminDatabaseUrl} (${(err as Error).message}); run scripts/ensure-services.sh`);
+  } finally {
+    await sql.end();
+  }
+}

@@ -1,0 +1,143 @@
+// Acceptance 3: a client written to seed 003's live page, unchanged but for its session token.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import WebSocket from "ws";
+import { createTestDatabase } from "./support/databases.js";
+import { testRedisPrefix } from "./support/redis.js";
+import { startTestServer, type TestServer } from "./support/servers.js";
+import { devSession, devStream, WsClient } from "./support/clients.js";
+
+/** The seed page's socket logic (pages/live-stream/live-stream.js), with wx.connectSocket as `ws`. */
+class SeedLivePage {
+  data = { comments: [] as unknown[], viewerCount: 0, products: [] as { id: string; highlighted: boolean }[], isLive: true };
+  ended = false;
+  socketTask: WebSocket;
+  opened: Promise<void>;
+
+  constructor(url: string, token?: string) {
+    // wx.connectSocket({ url, header }) — the only change: the session token in a header.
+    this.socketTask = new WebSocket(url, token ? { headers: { authorization: `Bearer ${token}` } } : {});
+    this.socketTask.on("message", (res) => this.handleWebSocketMessage(JSON.parse(res.toString()) as never));
+    this.opened = new Promise((r) => this.socketTask.once("open", () => r()));
+    this.data.products = [{ id: "p-1", highlighted: false }, { id: "p-2", highlighted: false }];
+  }
+
+  handleWebSocketMessage(data: { type: string; comment?: unknown; count?: number; productId?: string }) {
+    switch (data.type) {
+      case "comment":
+        this.data.comments = [...this.data.comments, data.comment];
+        break;
+      case "viewer_count":
+        this.data.viewerCount = data.count!;
+        break;
+      case "product_highlight":
+        this.data.products = this.data.products.map((p) => ({ ...p, highlighted: p.id === data.productId }));
+        break;
+      case "stream_end":
+        this.data.isLive = false;
+        this.ended = true;
+        break;
+    }
+  }
+
+  sendComment(content: string) {
+    this.socketTask.send(
+      JSON.stringify({ type: "comment", comment: { userId: "spoofed-id", username: "spoofed-name", content, timestamp: Date.now() } }),
+    );
+  }
+}
+
+async function until(check: () => boolean, what: string, timeoutMs = 10_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe("seed 003 live page as a client", () => {
+  let server: TestServer;
+  let dropDb: () => Promise<void>;
+  let cleanRedis: () => Promise<void>;
+
+  beforeAll(async () => {
+    const db = await createTestDatabase();
+    const redis = testRedisPrefix();
+    dropDb = db.drop;
+    cleanRedis = redis.cleanup;
+    server = await startTestServer(db.url, redis.prefix, { COUNTS_INTERVAL_MS: "200" });
+  });
+  afterAll(async () => {
+    await server?.stop();
+    await dropDb?.();
+    await cleanRedis?.();
+  });
+
+  it("receives comment, viewer_count, product_highlight and stream_end; its comments reach others", async () => {
+    const host = await devSession(server.url, "Host");
+    const viewer = await devSession(server.url, "Mei");
+    const streamId = await devStream(server.url, host.token);
+    const url = `${server.ws}/live-stream/${streamId}/ws`;
+
+    const page = new SeedLivePage(url, viewer.token);
+    const other = await WsClient.connect(url);
+    const hostWs = await WsClient.connect(url, { token: host.token });
+    await page.opened;
+    await other.next("snapshot");
+
+    await until(() => page.data.viewerCount === 3, "viewer_count 3");
+
+    page.sendComment("  is the tea from this year? ");
+    const seen = await other.next("comment");
+    expect(seen.comment).toMatchObject({ userId: viewer.userId, username: "Mei", content: "is the tea from this year?" });
+    await until(() => page.data.comments.length === 1, "own comment back");
+    expect(page.data.comments[0]).toMatchObject({ userId: viewer.userId, content: "is the tea from this year?" });
+
+    hostWs.send({ type: "comment", comment: { content: "Yes, spring harvest!" } });
+    await until(() => page.data.comments.length === 2, "host comment");
+    expect(page.data.comments[1]).toMatchObject({ userId: host.userId, role: "host" });
+
+    hostWs.send({ type: "product_highlight", productId: "p-2" });
+    await until(() => page.data.products.some((p) => p.highlighted), "highlight");
+    expect(page.data.products).toEqual([
+      { id: "p-1", highlighted: false },
+      { id: "p-2", highlighted: true },
+    ]);
+
+    hostWs.send({ type: "stream_end" });
+    await until(() => page.ended, "stream_end");
+    expect(page.data.isLive).toBe(false);
+
+    page.socketTask.close();
+    other.close();
+    hostWs.close();
+  });
+
+  it("watches without a session, but its comments are refused with AUTH_REQUIRED", async () => {
+    const host = await devSession(server.url, "Host2");
+    const streamId = await devStream(server.url, host.token);
+    const url = `${server.ws}/live-stream/${streamId}/ws`;
+    const anon = await WsClient.connect(url);
+    const hostWs = await WsClient.connect(url, { token: host.token });
+    await anon.next("snapshot");
+
+    anon.send({ type: "comment", comment: { userId: "someone", username: "x", content: "let me in" } });
+    const err = await anon.next("error");
+    expect(err.code).toBe("AUTH_REQUIRED");
+
+    hostWs.send({ type: "comment", comment: { content: "welcome" } });
+    const c = await anon.next("comment");
+    expect(c.comment).toMatchObject({ content: "welcome", userId: host.userId });
+    expect(anon.of("comment").map((f) => (f.comment as { content: string }).content)).toEqual(["welcome"]);
+    anon.close();
+    hostWs.close();
+  });
+
+  it("refuses a bad token and an unknown stream before the socket opens", async () => {
+    const host = await devSession(server.url, "Host3");
+    const streamId = await devStream(server.url, host.token);
+    await expect(WsClient.connect(`${server.ws}/live-stream/${streamId}/ws`, { token: "x".repeat(43) })).rejects.toMatchObject({
+      status: 401,
+    });
+    await expect(WsClient.connect(`${server.ws}/live-stream/no-such-stream/ws`)).rejects.toMatchObject({ status: 404 });
+  });
+});

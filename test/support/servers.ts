@@ -1,0 +1,77 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { loadConfig } from "../../src/config.js";
+import { createLogger } from "../../src/log.js";
+import { startServer, type RunningServer } from "../../src/server.js";
+import { redisUrl } from "./env.js";
+
+export type EnvOverrides = Record<string, string>;
+
+const baseEnv = (databaseUrl: string, prefix: string): EnvOverrides => ({
+  NODE_ENV: "test",
+  HOST: "127.0.0.1",
+  PORT: "0",
+  LOG_LEVEL: "warn",
+  REDIS_URL: redisUrl,
+  REDIS_PREFIX: prefix,
+  DATABASE_URL: databaseUrl,
+  DATA_DIR: mkdtempSync(join(tmpdir(), "pinlive-test-")),
+});
+
+/** The real server in this process, on a free port, against the machine's Redis and PostgreSQL. */
+export async function startTestServer(databaseUrl: string, prefix: string, env: EnvOverrides = {}) {
+  const config = loadConfig({ ...baseEnv(databaseUrl, prefix), ...env });
+  const server = await startServer(config, createLogger(config.logLevel, config.nodeId));
+  return { ...server, url: `http://127.0.0.1:${server.port}`, ws: `ws://127.0.0.1:${server.port}` };
+}
+
+export type TestServer = RunningServer & { url: string; ws: string };
+
+/** The real server as its own OS process (`node --import tsx src/main.ts`). */
+export async function spawnServer(databaseUrl: string, prefix: string, env: EnvOverrides = {}) {
+  const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
+    env: { ...process.env, ...baseEnv(databaseUrl, prefix), LOG_LEVEL: "info", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start:\n${output}`)), 30_000);
+    child.stdout!.on("data", (chunk: Buffer) => {
+      output += chunk.toString();
+      const m = /"port":(\d+)[^\n]*"msg":"listening"/.exec(output);
+      if (m) {
+        clearTimeout(timer);
+        resolve(Number(m[1]));
+      }
+    });
+    child.stderr!.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    child.on("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited with ${code}:\n${output}`));
+    });
+  });
+  return {
+    port,
+    pid: child.pid!,
+    url: `http://127.0.0.1:${port}`,
+    ws: `ws://127.0.0.1:${port}`,
+    output: () => output,
+    /** Resident memory of the server process in bytes. */
+    rss() {
+      const status = readFileSync(`/proc/${child.pid}/status`, "utf8");
+      return Number(/VmRSS:\s+(\d+) kB/.exec(status)![1]) * 1024;
+    },
+    async stop() {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((r) => child.once("exit", r));
+      child.kill("SIGTERM");
+      const t = setTimeout(() => child.kill("SIGKILL"), 10_000);
+      await exited;
+      clearTimeout(t);
+    },
+  };
+}
+
+export type SpawnedServer = Awaited<ReturnType<typeof spawnServer>>;
