@@ -31,7 +31,7 @@ async function drain(pool: DriverPool, expected: number): Promise<number> {
   let last = -1;
   let lastChange = start;
   while (Date.now() - start < DRAIN_MS) {
-    const events = sum((await pool.all<MarkReply>({ cmd: "mark" }, 5000)).map((m) => m.events));
+    const events = sum((await pool.all<MarkReply>({ cmd: "mark" }, 15_000)).map((m) => m.events));
     if (events >= expected) break;
     if (events !== last) [last, lastChange] = [events, Date.now()];
     else if (Date.now() - lastChange >= 2000) break;
@@ -74,10 +74,10 @@ async function runTarget(target: Target, o: Options): Promise<Measured> {
     const sending = sendAtRate(room.senders, o.rate, (o.warmupSec + o.seconds) * 1000 + 5000);
     await sleep(o.warmupSec * 1000);
     const [t0, sent0, cpu0] = [wallMs(), sending.sent(), cpuSeconds(server.pid)];
-    const m0 = await pool.all<MarkReply>({ cmd: "mark" }, 5000);
-    await sleep(o.seconds * 1000);
+    const m0 = await pool.all<MarkReply>({ cmd: "mark" }, 15_000);
+    await sleep(Math.max(0, t0 + o.seconds * 1000 - wallMs()));
     const [t1, sent1, cpu1] = [wallMs(), sending.sent(), cpuSeconds(server.pid)];
-    const m1 = await pool.all<MarkReply>({ cmd: "mark" }, 5000);
+    const m1 = await pool.all<MarkReply>({ cmd: "mark" }, 15_000);
     sending.stop();
     const sent = sending.sent();
 

@@ -116,7 +116,7 @@ export function makeTarget(name: TargetName): Target {
           viewerUrl: `ws://${base}/ws`,
           senders: await Promise.all(Array.from({ length: count }, () => wsSender(`ws://${base}/ws?sender=1`, CONNECT_MS))),
         }),
-        cleanup: async () => undefined,
+        cleanup: () => Promise.resolve(),
       };
     case "socketio":
       return {
@@ -130,7 +130,7 @@ export function makeTarget(name: TargetName): Target {
           viewerUrl: `http://${base}`,
           senders: await Promise.all(Array.from({ length: count }, () => socketIoSender(`http://${base}`, CONNECT_MS))),
         }),
-        cleanup: async () => undefined,
+        cleanup: () => Promise.resolve(),
       };
   }
 }

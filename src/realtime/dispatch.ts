@@ -36,8 +36,8 @@ export function toErrorFrame(err: unknown, id: string | undefined): ErrorFrame {
 }
 
 /**
- * Runs one decoded client message and answers through `reply`: an ack when the command carried an
- * `id`, a pong for ping, an error frame for every failure. Never throws.
+ * Runs one decoded client message and answers through `reply`: the ack or pong when it succeeds,
+ * an error frame for every failure. Never throws.
  */
 export function dispatch(
   deps: { hub: Hub; log: Logger; metrics: Metrics },
@@ -55,9 +55,7 @@ export function dispatch(
   }
   deps.metrics.messagesIn.inc({ type: cmd.type });
   deps.hub.handle(client, cmd).then(
-    (r) => {
-      if (r.type === "pong" || r.id !== undefined) reply(r);
-    },
+    (r) => reply(r),
     (err: unknown) => {
       if (!(err instanceof AppError)) deps.log.error({ err, type: cmd.type }, "command failed");
       reply(toErrorFrame(err, cmd.id));

@@ -165,7 +165,10 @@ export function attachRawTransport(deps: RawTransportDeps) {
           raw = null;
         }
       }
-      dispatch({ hub, log, metrics }, client, raw, (reply) => client.send(JSON.stringify(reply)));
+      dispatch({ hub, log, metrics }, client, raw, (reply) => {
+        // Acks only for commands that asked (carried an id): seed clients never see them.
+        if (reply.type !== "ack" || reply.id !== undefined) client.send(JSON.stringify(reply));
+      });
     },
 
     drain: (ws) => {
