@@ -21,5 +21,5 @@ try {
   process.on("SIGINT", () => void shutdown("SIGINT"));
 } catch (err) {
   log.fatal({ err: err instanceof Error ? err.message : err }, "cannot start");
-  process.exit(1);
+  log.flush(() => process.exit(1));
 }

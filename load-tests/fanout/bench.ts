@@ -1,5 +1,6 @@
 // Fan-out benchmark: one room, N viewers, R comments/s; runs each target server in turn and compares them.
 import { rmSync } from "node:fs";
+import { availableParallelism, loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { ConnectReply, MarkReply, ReportReply } from "./driver-protocol.js";
@@ -42,7 +43,7 @@ async function drain(pool: DriverPool, expected: number): Promise<number> {
 
 async function runTarget(target: Target, o: Options): Promise<Measured> {
   const tag = `[${target.name}]`;
-  log(`${tag} starting ${target.file}`);
+  log(`${tag} starting ${target.file} (host load average ${loadavg()[0]!.toFixed(2)} on ${availableParallelism()} cores)`);
   const server = await startServer(ROOT, target.file, target.env, target.readyMs);
   const pool = DriverPool.start(o.workers, ROOT);
   let room: Awaited<ReturnType<Target["open"]>> | undefined;

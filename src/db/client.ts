@@ -14,6 +14,7 @@ export interface Database {
   close(): Promise<void>;
 }
 
+const MIGRATION_LOCK = 7_406_001;
 const migrationsFolder = fileURLToPath(new URL("./migrations", import.meta.url));
 
 /** PostgreSQL when a URL is given, otherwise embedded PGlite under dataDir. Migrations run first. */
@@ -22,9 +23,16 @@ export async function openDatabase(opts: { url: string | null; dataDir: string }
     const { default: postgres } = await import("postgres");
     const { drizzle } = await import("drizzle-orm/postgres-js");
     const { migrate } = await import("drizzle-orm/postgres-js/migrator");
+    // One connection holds an advisory lock so nodes starting together migrate one at a time.
+    const migrator = postgres(opts.url, { max: 1, onnotice: () => {} });
+    try {
+      await migrator`select pg_advisory_lock(${MIGRATION_LOCK})`;
+      await migrate(drizzle(migrator), { migrationsFolder });
+    } finally {
+      await migrator.end({ timeout: 5 });
+    }
     const client = postgres(opts.url, { max: 10, onnotice: () => {} });
     const db = drizzle(client, { schema });
-    await migrate(db, { migrationsFolder });
     return wrap(db, "postgres", () => client.end({ timeout: 5 }));
   }
   const { PGlite } = await import("@electric-sql/pglite");

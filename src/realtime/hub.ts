@@ -272,8 +272,9 @@ export class Hub {
     if (this.pending.size === 0) return;
     const batches = [...this.pending];
     this.pending.clear();
-    const perTick = Math.max(1, Math.ceil((this.deps.config.hub.readableCommentsPerSec * this.deps.config.hub.tickMs) / 1000));
-    await Promise.all(batches.map(([roomId, list]) => this.flushRoom(roomId, this.sample(list, perTick))));
+    // A tick never needs more sampleable comments than a whole second's budget; the script enforces the rest.
+    const cap = this.deps.config.hub.readableCommentsPerSec;
+    await Promise.all(batches.map(([roomId, list]) => this.flushRoom(roomId, this.sample(list, cap))));
   }
 
   /** Keeps at most `cap` sampleable events, chosen at random; the others are answered as sampled. */
