@@ -75,10 +75,10 @@ async function runTarget(target: Target, o: Options): Promise<Measured> {
     const sending = sendAtRate(room.senders, o.rate, (o.warmupSec + o.seconds) * 1000 + 5000);
     await sleep(o.warmupSec * 1000);
     const [t0, sent0, cpu0] = [wallMs(), sending.sent(), cpuSeconds(server.pid)];
-    const m0 = await pool.all<MarkReply>({ cmd: "mark" }, 15_000);
+    const [m0] = await Promise.all([pool.all<MarkReply>({ cmd: "mark" }, 15_000), target.probe?.(server.base)]);
     await sleep(Math.max(0, t0 + o.seconds * 1000 - wallMs()));
     const [t1, sent1, cpu1] = [wallMs(), sending.sent(), cpuSeconds(server.pid)];
-    const m1 = await pool.all<MarkReply>({ cmd: "mark" }, 15_000);
+    const [m1, probed] = await Promise.all([pool.all<MarkReply>({ cmd: "mark" }, 15_000), target.probe?.(server.base)]);
     sending.stop();
     const sent = sending.sent();
 
@@ -125,6 +125,7 @@ async function runTarget(target: Target, o: Options): Promise<Measured> {
       closeCodes: mergeCodes(reports.map((r) => r.closeCodes)),
       senderErrors,
       serverWarnings: Object.fromEntries(server.warnings),
+      serverMetrics: probed ?? {},
     };
   } finally {
     for (const s of room?.senders ?? []) s.close();

@@ -30,6 +30,8 @@ export type Measured = {
   closeCodes: Record<string, number>;
   senderErrors: Record<string, number>;
   serverWarnings: Record<string, number>;
+  /** The server's own figures over the measured phase, when it exposes any. */
+  serverMetrics: Record<string, number>;
 };
 export type Result = Measured | { title: string; error: string };
 export type Results = Partial<Record<TargetName, Result>>;
@@ -62,6 +64,9 @@ export function targetTable(name: TargetName, r: Result): string {
     ["viewer closes", `${r.closed}${r.closed ? ` (${kv(r.closeCodes)})` : ""}`],
     ["sender errors", kv(r.senderErrors)],
     ["server warn/error logs", kv(r.serverWarnings)],
+    ...(Object.keys(r.serverMetrics).length > 0
+      ? [["server /metrics", Object.entries(r.serverMetrics).map(([k, v]) => `${k}=${Number(v.toFixed(1))}`).join(", ")] as [string, string]]
+      : []),
   ];
   return [head, ...rows.map(([k, v]) => `  ${k.padEnd(24)} ${v}`)].join("\n");
 }
@@ -132,5 +137,6 @@ export function summary(r: Result): object {
     serverCpuPct: round(r.serverCpuPct),
     closed: r.closed,
     senderErrors: Object.values(r.senderErrors).reduce((a, b) => a + b, 0),
+    ...(Object.keys(r.serverMetrics).length > 0 ? { serverMetrics: r.serverMetrics } : {}),
   };
 }

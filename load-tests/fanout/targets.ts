@@ -16,6 +16,8 @@ export type Target = {
   env: Record<string, string>;
   readyMs: number;
   open: (base: string, senders: number) => Promise<Room>;
+  /** The server's own figures since the previous call (hub: event-loop lag, drops from /metrics); never throws. */
+  probe?: (base: string) => Promise<Record<string, number>>;
   /** Removes whatever the run left outside the process (data dir, Redis keys); never throws. */
   cleanup: () => Promise<void>;
 };
@@ -34,6 +36,23 @@ async function post<T>(base: string, path: string, body: object, token?: string)
   const text = await res.text();
   if (res.status !== 201) throw new Error(`POST ${path} → ${res.status} ${text.slice(0, 300)}`);
   return JSON.parse(text) as T;
+}
+
+const PICKED = /^(nodejs_eventloop_lag_(?:p99|max)_seconds|pinlive_dropped_total\{reason="\w+"\}|pinlive_slow_consumer_closed_total) (\S+)$/;
+
+/** Event-loop lag (reset by every scrape) and the cumulative drop counters of the hub's /metrics. */
+async function hubMetrics(base: string): Promise<Record<string, number>> {
+  try {
+    const res = await fetch(`http://${base}/metrics`, { signal: AbortSignal.timeout(5000) });
+    const out: Record<string, number> = {};
+    for (const line of (await res.text()).split("\n")) {
+      const m = PICKED.exec(line);
+      if (m) out[m[1]!.replace("_seconds", "_ms")] = m[1]!.endsWith("_seconds") ? Number(m[2]) * 1000 : Number(m[2]);
+    }
+    return out;
+  } catch {
+    return {};
+  }
 }
 
 async function deleteKeys(url: string, prefix: string): Promise<void> {
@@ -89,6 +108,7 @@ function hub(name: "hub" | "hub-single", batch: boolean): Target {
       const senders = await Promise.all(tokens.map((t) => wsSender(`${room}?token=${encodeURIComponent(t)}${q}`, CONNECT_MS)));
       return { client: "ws", viewerUrl: batch ? `${room}?batch=1` : room, senders };
     },
+    probe: hubMetrics,
     cleanup: async () => {
       await deleteKeys(redisUrl, prefix);
       rmSync(dataDir, { recursive: true, force: true });

@@ -28,10 +28,12 @@ export type ErrorCode = keyof typeof ERRORS;
 
 /**
  * WebSocket close codes. 4000–4499: the client should reconnect (with its last position);
- * 4500–4999: it should not. 1009 is the standard code uWS sends for an oversized frame.
+ * 4500–4999: it should not. 1009 is the standard code for oversized frames; 1006 (no close frame)
+ * is what a client sees when uWS drops it for invalid UTF-8.
  */
 export const CLOSE_CODES = {
-  MESSAGE_TOO_BIG: { code: 1009, retry: false, meaning: "A frame was larger than the maximum payload." },
+  MESSAGE_TOO_BIG: { code: 1009, retry: false, meaning: "A frame was larger than WS_MAX_PAYLOAD_BYTES. Past 4x that, the connection is dropped without a close frame (1006)." },
+  INVALID_UTF8: { code: 1006, retry: false, meaning: "A text frame was not valid UTF-8: uWS drops the connection without a close frame, so clients see 1006." },
   SERVER_SHUTDOWN: { code: 4001, retry: true, meaning: "The node is shutting down; reconnect to another." },
   SLOW_CONSUMER: { code: 4002, retry: true, meaning: "The client read too slowly and its send buffer hit the limit." },
   SESSION_REVOKED: { code: 4500, retry: false, meaning: "The session ended; log in again before reconnecting." },

@@ -100,7 +100,8 @@ export function attachRawTransport(deps: RawTransportDeps) {
 
   app.ws<SocketData>("/live-stream/:streamId/ws", {
     compression: uWS.DISABLED,
-    maxPayloadLength: config.ws.maxPayloadBytes,
+    // uWS drops frames above its own cap with no close frame (1006); up to 4x our limit we answer 1009.
+    maxPayloadLength: config.ws.maxPayloadBytes * 4,
     maxBackpressure: config.ws.maxBackpressureBytes,
     closeOnBackpressureLimit: 0,
     idleTimeout: config.ws.idleTimeoutSec,
@@ -156,6 +157,11 @@ export function attachRawTransport(deps: RawTransportDeps) {
 
     message: (ws, message, isBinary) => {
       const client = ws.getUserData().client!;
+      if (message.byteLength > config.ws.maxPayloadBytes) {
+        metrics.messagesIn.inc({ type: "oversized" });
+        client.close(CLOSE_CODES.MESSAGE_TOO_BIG.code, "message too big");
+        return;
+      }
       let raw: unknown;
       if (isBinary) raw = null;
       else {
