@@ -35,6 +35,16 @@ export function createMetrics() {
       help: "Sockets closed because their send buffer reached the hard limit.",
       registers: [registry],
     }),
+    lagging: new Gauge({
+      name: "pinlive_ws_lagging",
+      help: "Sockets past the soft send-buffer limit, getting critical events only.",
+      registers: [registry],
+    }),
+    sendBufferPeak: new Gauge({
+      name: "pinlive_ws_send_buffer_peak_bytes",
+      help: "Largest send buffer one socket has held since start (bounded by WS_MAX_BACKPRESSURE_BYTES plus a frame).",
+      registers: [registry],
+    }),
     redisLatency: new Histogram({
       name: "pinlive_redis_latency_seconds",
       help: "Latency of the hub's Redis commands, by operation.",

@@ -35,7 +35,11 @@ export const CLOSE_CODES = {
   MESSAGE_TOO_BIG: { code: 1009, retry: false, meaning: "A frame was larger than WS_MAX_PAYLOAD_BYTES. Past 4x that, the connection is dropped without a close frame (1006)." },
   INVALID_UTF8: { code: 1006, retry: false, meaning: "A text frame was not valid UTF-8: uWS drops the connection without a close frame, so clients see 1006." },
   SERVER_SHUTDOWN: { code: 4001, retry: true, meaning: "The node is shutting down; reconnect to another." },
-  SLOW_CONSUMER: { code: 4002, retry: true, meaning: "The client read too slowly and its send buffer hit the limit." },
+  SLOW_CONSUMER: {
+    code: 4002,
+    retry: true,
+    meaning: "The send buffer hit WS_MAX_BACKPRESSURE_BYTES. The close frame queues behind buffered data; a client still not reading is dropped (1006).",
+  },
   SESSION_REVOKED: { code: 4500, retry: false, meaning: "The session ended; log in again before reconnecting." },
   STREAM_DELETED: { code: 4504, retry: false, meaning: "The live stream no longer exists." },
 } as const;

@@ -192,9 +192,13 @@ export function attachRawTransport(deps: RawTransportDeps) {
   });
 
   // Slow readers: past the soft limit they get critical events only; past the hard limit, closed.
+  let peak = 0;
   const sweep = setInterval(() => {
+    let lagging = 0;
     for (const c of clients) {
       const buffered = c.bufferedAmount();
+      if (buffered > peak) metrics.sendBufferPeak.set((peak = buffered));
+      if (c.lagging) lagging++;
       if (buffered >= config.ws.maxBackpressureBytes) {
         metrics.slowConsumerClosed.inc();
         metrics.dropped.inc({ reason: "slow_consumer" });
@@ -203,6 +207,7 @@ export function attachRawTransport(deps: RawTransportDeps) {
         c.setLagging(true);
       }
     }
+    metrics.lagging.set(lagging);
   }, config.ws.sweepMs);
 
   const sink: FanoutSink = {

@@ -1,0 +1,120 @@
+// Acceptance 7: a reader that stops reading is cut off at the limit; server memory stays bounded.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CLOSE_CODES } from "../src/protocol/errors.js";
+import { createTestDatabase } from "./support/databases.js";
+import { testRedisPrefix } from "./support/redis.js";
+import { spawnServer, type SpawnedServer } from "./support/servers.js";
+import { devSession, devStream, sleep, WsClient } from "./support/clients.js";
+
+const MESSAGES = 10_000;
+const HARD_LIMIT = 1024 * 1024;
+const FRAME_MAX = 8 * 1024;
+/** Each broadcast is ~60 MB: a server that buffered it for a stalled reader would blow this bound. */
+const RSS_BOUND_OVER_CONTROL = 32 * 1024 * 1024;
+const FILLER = "漢".repeat(1990);
+
+async function metric(url: string, name: string) {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const line = text.split("\n").find((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`));
+  return line ? Number(line.split(" ").at(-1)) : 0;
+}
+
+type Paused = { _socket: { pause(): void; resume(): void } };
+const rawSocket = (c: WsClient) => (c.ws as unknown as Paused)._socket;
+
+describe("backpressure", () => {
+  let server: SpawnedServer;
+  const cleanups: (() => Promise<void>)[] = [];
+
+  beforeAll(async () => {
+    const db = await createTestDatabase();
+    const r = testRedisPrefix();
+    cleanups.push(db.drop, r.cleanup);
+    server = await spawnServer(db.url, r.prefix, {
+      COMMENT_MAX_LENGTH: "2000",
+      WS_MAX_BACKPRESSURE_BYTES: String(HARD_LIMIT),
+      WS_SOFT_BACKPRESSURE_BYTES: String(64 * 1024),
+      WS_SWEEP_MS: "100",
+    });
+  });
+  afterAll(async () => {
+    await server?.stop();
+    for (const c of cleanups.reverse()) await c();
+  });
+
+  /** Broadcasts MESSAGES host comments into a new room; returns the peak server RSS seen meanwhile. */
+  async function broadcast(stalled: boolean) {
+    const host = await devSession(server.url, "Host");
+    const url = `${server.ws}/live-stream/${await devStream(server.url, host.token)}/ws`;
+    const hostWs = await WsClient.connect(url, { token: host.token });
+    const reader = await WsClient.connect(url);
+    await reader.next("snapshot");
+    const slow = stalled ? await WsClient.connect(url) : null;
+    if (slow) {
+      await slow.next("snapshot");
+      rawSocket(slow).pause();
+    }
+    let rssPeak = server.rss();
+    const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, server.rss())), 20);
+    // Paced by the healthy reader, so what the server holds in flight is small and the stalled
+    // socket's buffer is what would show.
+    for (let i = 0; i < MESSAGES; i++) {
+      hostWs.send({ type: "comment", comment: { content: `${i} ${FILLER}` } });
+      if (i % 250 === 249) await reader.until((f) => f.length > i, 30_000, `comment ${i}`);
+    }
+    await reader.until((f) => f.filter((x) => x.type === "comment").length === MESSAGES, 90_000, "all comments");
+    clearInterval(sampler);
+    const seqs = reader.of("comment").map((f) => f.seq as number);
+    expect(seqs).toEqual(seqs.map((_, i) => seqs[0]! + i));
+    reader.close();
+    hostWs.close();
+    return { rssPeak, slow };
+  }
+
+  it("closes a client that stops reading during 10,000 broadcasts with SLOW_CONSUMER; memory stays bounded", async () => {
+    const control = await broadcast(false);
+    const { rssPeak, slow } = await broadcast(true);
+
+    expect(await metric(server.url, "pinlive_slow_consumer_closed_total")).toBe(1);
+    expect(await metric(server.url, "pinlive_ws_send_buffer_peak_bytes")).toBeLessThanOrEqual(HARD_LIMIT + FRAME_MAX);
+    expect(rssPeak).toBeLessThan(control.rssPeak + RSS_BOUND_OVER_CONTROL);
+
+    rawSocket(slow!).resume();
+    // The close frame queues behind the buffered data: a reader that stays stalled past uWS's
+    // close timeout is dropped without it (1006), as docs/protocol.md says.
+    expect([CLOSE_CODES.SLOW_CONSUMER.code, 1006]).toContain(await slow!.closed);
+    const received = slow!.of("comment").length;
+    expect(received).toBeGreaterThan(0);
+    expect(received).toBeLessThan(MESSAGES);
+  });
+
+  it("a slow reader past the soft limit keeps getting host messages but loses ordinary comments first", async () => {
+    const host = await devSession(server.url, "Host");
+    const url = `${server.ws}/live-stream/${await devStream(server.url, host.token)}/ws`;
+    const hostWs = await WsClient.connect(url, { token: host.token });
+    const viewers = await Promise.all(Array.from({ length: 30 }, async (_, i) => devSession(server.url, `v${i}`)));
+    const talkers = await Promise.all(viewers.map((v) => WsClient.connect(url, { token: v.token })));
+    const slow = await WsClient.connect(url);
+    await slow.next("snapshot");
+    rawSocket(slow).pause();
+
+    // Host messages until the kernel buffers are full and the server marks the socket lagging.
+    let sent = 0;
+    while ((await metric(server.url, "pinlive_ws_lagging")) < 1) {
+      expect(sent).toBeLessThan(5000);
+      for (let i = 0; i < 20; i++) hostWs.send({ type: "comment", comment: { content: `h${sent++} ${FILLER}` } });
+      await sleep(150);
+    }
+    talkers.forEach((t, i) => t.send({ type: "comment", comment: { content: `viewer ${i}` } }));
+    hostWs.send({ type: "comment", id: "last", comment: { content: "host after viewers" } });
+    await hostWs.until((f) => f.some((x) => x.id === "last"), 10_000, "ack");
+    await sleep(300);
+    rawSocket(slow).resume();
+    await slow.until((f) => f.some((x) => x.type === "comment" && (x.comment as { content: string }).content === "host after viewers"), 20_000, "host comment");
+    const contents = slow.of("comment").map((f) => (f.comment as { content: string }).content);
+    expect(contents.filter((c) => c.startsWith("viewer "))).toEqual([]);
+    expect(contents.filter((c) => /^h\d/.test(c)).length).toBe(sent);
+    expect(slow.closeCode).toBeNull();
+    for (const c of [...talkers, slow, hostWs]) c.close();
+  });
+});
