@@ -40,7 +40,6 @@ export const CLOSE_CODES = {
     retry: true,
     meaning: "The send buffer hit WS_MAX_BACKPRESSURE_BYTES. The close frame queues behind buffered data; a client still not reading is dropped (1006).",
   },
-  SESSION_REVOKED: { code: 4500, retry: false, meaning: "The session ended; log in again before reconnecting." },
   STREAM_DELETED: { code: 4504, retry: false, meaning: "The live stream no longer exists." },
 } as const;
 

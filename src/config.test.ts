@@ -1,0 +1,27 @@
+import { describe, expect, it } from "vitest";
+import { loadConfig } from "./config.js";
+
+describe("config", () => {
+  it("has working defaults", () => {
+    const c = loadConfig({});
+    expect(c.http.port).toBe(8080);
+    expect(c.db.url).toBeNull();
+    expect(c.http.devTokens).toBe(true);
+    expect(c.http.allowedOrigins).toBeNull();
+    expect(Object.isFrozen(c.hub)).toBe(true);
+  });
+  it("names every bad variable in one message", () => {
+    expect(() => loadConfig({ PORT: "nope", REDIS_URL: "not a url", HUB_TICK_MS: "1" })).toThrow(
+      /PORT[\s\S]*REDIS_URL[\s\S]*HUB_TICK_MS|PORT[\s\S]*HUB_TICK_MS[\s\S]*REDIS_URL/,
+    );
+  });
+  it("refuses dev tokens in production and closes origins by default there", () => {
+    expect(() => loadConfig({ NODE_ENV: "production", DEV_TOKENS: "true" })).toThrow(/DEV_TOKENS/);
+    const prod = loadConfig({ NODE_ENV: "production" });
+    expect(prod.http.devTokens).toBe(false);
+    expect(prod.http.allowedOrigins).toEqual([]);
+  });
+  it("parses lists", () => {
+    expect(loadConfig({ SENSITIVE_WORDS: " a, b ,,c" }).comments.sensitiveWords).toEqual(["a", "b", "c"]);
+  });
+});
