@@ -16,7 +16,7 @@ class SeedLivePage {
   constructor(url: string, token?: string) {
     // wx.connectSocket({ url, header }) — the only change: the session token in a header.
     this.socketTask = new WebSocket(url, token ? { headers: { authorization: `Bearer ${token}` } } : {});
-    this.socketTask.on("message", (res) => this.handleWebSocketMessage(JSON.parse(res.toString()) as never));
+    this.socketTask.on("message", (res) => this.handleWebSocketMessage(JSON.parse((res as Buffer).toString()) as never));
     this.opened = new Promise((r) => this.socketTask.once("open", () => r()));
     this.data.products = [{ id: "p-1", highlighted: false }, { id: "p-2", highlighted: false }];
   }

@@ -10,6 +10,7 @@ const TYPED = Buffer.from('{"type":"');
 const SEQ_FIRST = Buffer.from('{"seq":');
 const NEEDLE = Buffer.from('"type":"comment"');
 const MAX_SAMPLES = 2_000_000;
+const HANDSHAKE_MS = 15_000;
 
 const counters: Counters = { frames: 0, events: 0, closed: 0, closeCodes: {} };
 const stamps: number[] = [];
@@ -147,7 +148,7 @@ async function connect(c: Extract<DriverCommand, { cmd: "connect" }>): Promise<C
       const sampled = index % c.sampleEvery === 0;
       const opener = c.client === "ws" ? openWs : openSocketIo;
       try {
-        await opener(c.url, sampled, Math.max(1000, deadline - Date.now()));
+        await opener(c.url, sampled, Math.max(1000, Math.min(HANDSHAKE_MS, deadline - Date.now())));
         reply.open++;
         if (sampled) sampledViewers++;
       } catch (err) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { AppError } from "../protocol/errors.js";
+import type { AppError } from "../protocol/errors.js";
 import { createCommentRules } from "./comment-rules.js";
 
 const rules = createCommentRules({ maxLength: 10, sensitiveWords: ["scam", "假货", "a.b"] });

@@ -33,7 +33,7 @@ export class WsClient {
 
   private constructor(readonly ws: WebSocket) {
     ws.on("message", (data, isBinary) => {
-      if (!isBinary) this.frames.push(JSON.parse(data.toString()) as Frame);
+      if (!isBinary) this.frames.push(JSON.parse((data as Buffer).toString()) as Frame);
       this.wake();
     });
     this.closed = new Promise((resolve) =>

@@ -7,7 +7,7 @@ export function testRedisPrefix() {
   const prefix = `t-${randomBytes(4).toString("hex")}`;
   return {
     prefix,
-    async cleanup() {
+    cleanup: async () => {
       const r = new Redis(redisUrl);
       let cursor = "0";
       do {
