@@ -1,8 +1,7 @@
 // Acceptance 7: a reader that stops reading is cut off at the limit; server memory stays bounded.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CLOSE_CODES } from "../src/protocol/errors.js";
-import { createTestDatabase } from "./support/databases.js";
-import { testRedisPrefix } from "./support/redis.js";
+import { useTestServices } from "./support/services.js";
 import { spawnServer, type SpawnedServer } from "./support/servers.js";
 import { devSession, devStream, sleep, WsClient } from "./support/clients.js";
 
@@ -24,13 +23,10 @@ const rawSocket = (c: WsClient) => (c.ws as unknown as Paused)._socket;
 
 describe("backpressure", () => {
   let server: SpawnedServer;
-  const cleanups: (() => Promise<void>)[] = [];
+  const services = useTestServices();
 
   beforeAll(async () => {
-    const db = await createTestDatabase();
-    const r = testRedisPrefix();
-    cleanups.push(db.drop, r.cleanup);
-    server = await spawnServer(db.url, r.prefix, {
+    server = await spawnServer(services.databaseUrl, services.redisPrefix, {
       COMMENT_MAX_LENGTH: "2000",
       WS_MAX_BACKPRESSURE_BYTES: String(HARD_LIMIT),
       WS_SOFT_BACKPRESSURE_BYTES: String(64 * 1024),
@@ -39,7 +35,6 @@ describe("backpressure", () => {
   });
   afterAll(async () => {
     await server?.stop();
-    for (const c of cleanups.reverse()) await c();
   });
 
   /** Broadcasts MESSAGES host comments into a new room; returns the peak server RSS seen meanwhile. */

@@ -2,8 +2,7 @@
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CLOSE_CODES } from "../src/protocol/errors.js";
-import { createTestDatabase } from "./support/databases.js";
-import { testRedisPrefix } from "./support/redis.js";
+import { useTestServices } from "./support/services.js";
 import { spawnServer, type SpawnedServer } from "./support/servers.js";
 import { devSession, devStream, sleep, WsClient } from "./support/clients.js";
 
@@ -11,20 +10,16 @@ describe("bad input on the live socket", () => {
   let server: SpawnedServer;
   let url: string;
   let hostToken: string;
-  const cleanups: (() => Promise<void>)[] = [];
+  const services = useTestServices();
 
   beforeAll(async () => {
-    const db = await createTestDatabase();
-    const r = testRedisPrefix();
-    cleanups.push(db.drop, r.cleanup);
-    server = await spawnServer(db.url, r.prefix, { COMMENT_RATE_PER_SEC: "2", COMMENT_BURST: "5", WS_MAX_PAYLOAD_BYTES: "4096" });
+    server = await spawnServer(services.databaseUrl, services.redisPrefix, { COMMENT_RATE_PER_SEC: "2", COMMENT_BURST: "5", WS_MAX_PAYLOAD_BYTES: "4096" });
     const host = await devSession(server.url, "Host");
     hostToken = host.token;
     url = `${server.ws}/live-stream/${await devStream(server.url, host.token)}/ws`;
   });
   afterAll(async () => {
     await server?.stop();
-    for (const c of cleanups.reverse()) await c();
   });
 
   it("holds a 100 comments/s sender to its rate with error frames while the room carries on", async () => {

@@ -1,7 +1,6 @@
 // The HTTP face of issue 2: health, readiness, metrics, the dev-only session endpoints, bad input.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestDatabase } from "./support/databases.js";
-import { testRedisPrefix } from "./support/redis.js";
+import { useTestServices } from "./support/services.js";
 import { spawnServer, startTestServer, type SpawnedServer, type TestServer } from "./support/servers.js";
 import { devSession, WsClient } from "./support/clients.js";
 
@@ -11,19 +10,15 @@ const post = (url: string, body: string, headers: Record<string, string> = {}) =
 describe("http", () => {
   let server: TestServer;
   let production: SpawnedServer;
-  const cleanups: (() => Promise<void>)[] = [];
+  const services = useTestServices();
 
   beforeAll(async () => {
-    const db = await createTestDatabase();
-    const r = testRedisPrefix();
-    cleanups.push(db.drop, r.cleanup);
-    server = await startTestServer(db.url, r.prefix);
-    production = await spawnServer(db.url, r.prefix, { NODE_ENV: "production", ALLOWED_ORIGINS: "https://console.pinlive.test" });
+    server = await startTestServer(services.databaseUrl, services.redisPrefix);
+    production = await spawnServer(services.databaseUrl, services.redisPrefix, { NODE_ENV: "production", ALLOWED_ORIGINS: "https://console.pinlive.test" });
   });
   afterAll(async () => {
     await server?.stop();
     await production?.stop();
-    for (const c of cleanups.reverse()) await c();
   });
 
   it("answers /healthz, /readyz and /metrics", async () => {

@@ -1,7 +1,6 @@
 // Acceptance 2: two server processes on one Redis share a room.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestDatabase } from "./support/databases.js";
-import { testRedisPrefix } from "./support/redis.js";
+import { useTestServices } from "./support/services.js";
 import { spawnServer, type SpawnedServer } from "./support/servers.js";
 import { devSession, devStream, WsClient, type Frame } from "./support/clients.js";
 
@@ -13,18 +12,14 @@ const lastCount = (c: WsClient) => (c.of("viewer_count").at(-1)?.count as number
 describe("two nodes, one room", () => {
   let a: SpawnedServer;
   let b: SpawnedServer;
-  const cleanups: (() => Promise<void>)[] = [];
+  const services = useTestServices();
 
   beforeAll(async () => {
-    const db = await createTestDatabase();
-    const redis = testRedisPrefix();
-    cleanups.push(db.drop, redis.cleanup);
     const env = { COUNTS_INTERVAL_MS: "250" };
-    [a, b] = await Promise.all([spawnServer(db.url, redis.prefix, env), spawnServer(db.url, redis.prefix, env)]);
+    [a, b] = await Promise.all([spawnServer(services.databaseUrl, services.redisPrefix, env), spawnServer(services.databaseUrl, services.redisPrefix, env)]);
   });
   afterAll(async () => {
     await Promise.all([a?.stop(), b?.stop()]);
-    for (const c of cleanups.reverse()) await c();
   });
 
   it("delivers node A's comments to all 200 viewers on both nodes once, in order; counts converge", async () => {

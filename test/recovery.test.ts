@@ -2,9 +2,8 @@
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { redisKeys } from "../src/redis/keys.js";
-import { createTestDatabase } from "./support/databases.js";
 import { redisUrl } from "./support/env.js";
-import { testRedisPrefix } from "./support/redis.js";
+import { useTestServices } from "./support/services.js";
 import { startTestServer, type TestServer } from "./support/servers.js";
 import { devSession, devStream, WsClient, type Frame } from "./support/clients.js";
 
@@ -16,22 +15,16 @@ const batchSeqs = (frames: Frame[]) =>
 
 describe("recovery", () => {
   let server: TestServer;
-  let prefix: string;
   let redis: Redis;
-  const cleanups: (() => Promise<void>)[] = [];
+  const services = useTestServices();
 
   beforeAll(async () => {
-    const db = await createTestDatabase();
-    const r = testRedisPrefix();
-    prefix = r.prefix;
-    cleanups.push(db.drop, r.cleanup);
-    server = await startTestServer(db.url, prefix, { ROOM_EVENTS_MAXLEN: "1000" });
+    server = await startTestServer(services.databaseUrl, services.redisPrefix, { ROOM_EVENTS_MAXLEN: "1000" });
     redis = new Redis(redisUrl);
   });
   afterAll(async () => {
     await server?.stop();
     redis?.disconnect();
-    for (const c of cleanups.reverse()) await c();
   });
 
   async function room(): Promise<Room> {
@@ -123,7 +116,7 @@ describe("recovery", () => {
     await say(r, 1, 3);
     await viewer.until((f) => seqsOf(f).length === 3, 10_000, "3 comments");
 
-    const k = redisKeys(prefix).room;
+    const k = redisKeys(services.redisPrefix).room;
     await redis.del(k.epoch(r.streamId), k.seq(r.streamId), k.events(r.streamId));
     await say(r, 4, 1);
 

@@ -1,10 +1,9 @@
 // Acceptance 3: a client written to seed 003's live page, unchanged but for its session token.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import { createTestDatabase } from "./support/databases.js";
-import { testRedisPrefix } from "./support/redis.js";
+import { useTestServices } from "./support/services.js";
 import { startTestServer, type TestServer } from "./support/servers.js";
-import { devSession, devStream, WsClient } from "./support/clients.js";
+import { devSession, devStream, waitFor, WsClient } from "./support/clients.js";
 
 /** The seed page's socket logic (pages/live-stream/live-stream.js), with wx.connectSocket as `ws`. */
 class SeedLivePage {
@@ -46,30 +45,16 @@ class SeedLivePage {
   }
 }
 
-async function until(check: () => boolean, what: string, timeoutMs = 10_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 describe("seed 003 live page as a client", () => {
   let server: TestServer;
-  let dropDb: () => Promise<void>;
-  let cleanRedis: () => Promise<void>;
+  const services = useTestServices();
 
   beforeAll(async () => {
-    const db = await createTestDatabase();
-    const redis = testRedisPrefix();
-    dropDb = db.drop;
-    cleanRedis = redis.cleanup;
-    server = await startTestServer(db.url, redis.prefix, { COUNTS_INTERVAL_MS: "200" });
+    server = await startTestServer(services.databaseUrl, services.redisPrefix, { COUNTS_INTERVAL_MS: "200" });
   });
   afterAll(async () => {
     await server?.stop();
-    await dropDb?.();
-    await cleanRedis?.();
   });
 
   it("receives comment, viewer_count, product_highlight and stream_end; its comments reach others", async () => {
@@ -84,27 +69,27 @@ describe("seed 003 live page as a client", () => {
     await page.opened;
     await other.next("snapshot");
 
-    await until(() => page.data.viewerCount === 3, "viewer_count 3");
+    await waitFor(() => page.data.viewerCount === 3, "viewer_count 3");
 
     page.sendComment("  is the tea from this year? ");
     const seen = await other.next("comment");
     expect(seen.comment).toMatchObject({ userId: viewer.userId, username: "Mei", content: "is the tea from this year?" });
-    await until(() => page.data.comments.length === 1, "own comment back");
+    await waitFor(() => page.data.comments.length === 1, "own comment back");
     expect(page.data.comments[0]).toMatchObject({ userId: viewer.userId, content: "is the tea from this year?" });
 
     hostWs.send({ type: "comment", comment: { content: "Yes, spring harvest!" } });
-    await until(() => page.data.comments.length === 2, "host comment");
+    await waitFor(() => page.data.comments.length === 2, "host comment");
     expect(page.data.comments[1]).toMatchObject({ userId: host.userId, role: "host" });
 
     hostWs.send({ type: "product_highlight", productId: "p-2" });
-    await until(() => page.data.products.some((p) => p.highlighted), "highlight");
+    await waitFor(() => page.data.products.some((p) => p.highlighted), "highlight");
     expect(page.data.products).toEqual([
       { id: "p-1", highlighted: false },
       { id: "p-2", highlighted: true },
     ]);
 
     hostWs.send({ type: "stream_end" });
-    await until(() => page.ended, "stream_end");
+    await waitFor(() => page.ended, "stream_end");
     expect(page.data.isLive).toBe(false);
 
     page.socketTask.close();

@@ -1,10 +1,9 @@
 // Acceptance 4: socket.io clients share the room with raw WebSocket viewers; host actions are guarded.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { io as ioClient, type Socket } from "socket.io-client";
-import { createTestDatabase } from "./support/databases.js";
-import { testRedisPrefix } from "./support/redis.js";
+import { useTestServices } from "./support/services.js";
 import { spawnServer, startTestServer, type SpawnedServer, type TestServer } from "./support/servers.js";
-import { devSession, devStream, sleep, WsClient } from "./support/clients.js";
+import { devSession, devStream, sleep, waitFor, WsClient } from "./support/clients.js";
 
 type Msg = { type: string; [k: string]: unknown };
 
@@ -15,13 +14,6 @@ function connectIo(url: string, auth: Record<string, unknown>, extraHeaders?: Re
   return { socket, got };
 }
 
-async function until(check: () => boolean, what: string, timeoutMs = 10_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
-    await sleep(20);
-  }
-}
 
 const emitWithAck = (socket: Socket, event: string, payload: unknown) =>
   new Promise<Msg>((resolve) => socket.emit(event, payload, (reply: Msg) => resolve(reply)));
@@ -30,19 +22,15 @@ describe("socket.io transport", () => {
   let server: TestServer;
   // socket.io on uWS patches its adapter prototype for one app per process: a second node is a process.
   let strict: SpawnedServer;
-  const cleanups: (() => Promise<void>)[] = [];
+  const services = useTestServices();
 
   beforeAll(async () => {
-    const db = await createTestDatabase();
-    const redis = testRedisPrefix();
-    cleanups.push(db.drop, redis.cleanup);
-    server = await startTestServer(db.url, redis.prefix, { COUNTS_INTERVAL_MS: "200" });
-    strict = await spawnServer(db.url, redis.prefix, { ALLOWED_ORIGINS: "https://console.pinlive.test" });
+    server = await startTestServer(services.databaseUrl, services.redisPrefix, { COUNTS_INTERVAL_MS: "200" });
+    strict = await spawnServer(services.databaseUrl, services.redisPrefix, { ALLOWED_ORIGINS: "https://console.pinlive.test" });
   });
   afterAll(async () => {
     await server?.stop();
     await strict?.stop();
-    for (const c of cleanups.reverse()) await c();
   });
 
   it("sees the same events as raw WebSocket viewers, in the same order", async () => {
@@ -51,7 +39,7 @@ describe("socket.io transport", () => {
     const streamId = await devStream(server.url, host.token);
     const browser = connectIo(server.url, { streamId, token: viewer.token });
     const raw = await WsClient.connect(`${server.ws}/live-stream/${streamId}/ws`, { token: host.token });
-    await until(() => browser.got.some((m) => m.type === "snapshot"), "snapshot");
+    await waitFor(() => browser.got.some((m) => m.type === "snapshot"), "snapshot");
     expect(browser.got[0]).toMatchObject({ type: "snapshot", you: { userId: viewer.userId, role: "viewer" } });
 
     const ack = await emitWithAck(browser.socket, "comment", { comment: { content: "from the browser" } });
@@ -59,9 +47,9 @@ describe("socket.io transport", () => {
     raw.send({ type: "comment", comment: { content: "from the app" } });
     raw.send({ type: "product_highlight", productId: "sku-9", title: "Fan", priceFen: 3900 });
     await raw.until((f) => f.filter((x) => x.type === "comment").length === 2, 10_000, "2 comments");
-    await until(() => browser.got.filter((m) => m.type === "comment").length === 2, `2 comments on socket.io: ${JSON.stringify(browser.got)}`);
-    await until(() => browser.got.some((m) => m.type === "product_highlight"), "highlight");
-    await until(() => browser.got.some((m) => m.type === "viewer_count" && m.count === 2), "viewer_count 2");
+    await waitFor(() => browser.got.filter((m) => m.type === "comment").length === 2, `2 comments on socket.io: ${JSON.stringify(browser.got)}`);
+    await waitFor(() => browser.got.some((m) => m.type === "product_highlight"), "highlight");
+    await waitFor(() => browser.got.some((m) => m.type === "viewer_count" && m.count === 2), "viewer_count 2");
 
     const ioComments = browser.got.filter((m) => m.type === "comment");
     expect(ioComments).toEqual(raw.of("comment"));
@@ -77,7 +65,7 @@ describe("socket.io transport", () => {
     const viewer = await devSession(server.url, "Bo");
     const streamId = await devStream(server.url, host.token);
     const browser = connectIo(server.url, { streamId, token: viewer.token });
-    await until(() => browser.got.some((m) => m.type === "snapshot"), "snapshot");
+    await waitFor(() => browser.got.some((m) => m.type === "snapshot"), "snapshot");
 
     for (const [event, payload] of [
       ["product_highlight", { productId: "stolen" }],
@@ -92,7 +80,7 @@ describe("socket.io transport", () => {
     }
     await sleep(300);
     const late = connectIo(server.url, { streamId });
-    await until(() => late.got.some((m) => m.type === "snapshot"), "snapshot");
+    await waitFor(() => late.got.some((m) => m.type === "snapshot"), "snapshot");
     expect(late.got[0]).toMatchObject({ state: { status: "idle", bubble: null, pinned: null, slowModeSec: 0 } });
     expect(browser.got.filter((m) => ["product_highlight", "stream_end", "pinned", "slow_mode"].includes(m.type))).toEqual([]);
 
@@ -129,7 +117,7 @@ describe("socket.io transport", () => {
     await new Promise((r) => evil.socket.on("connect_error", r));
     expect(evil.socket.connected).toBe(false);
     const good = connectIo(strict.url, { streamId }, { origin: "https://console.pinlive.test" });
-    await until(() => good.got.some((m) => m.type === "snapshot"), "snapshot on allowed origin");
+    await waitFor(() => good.got.some((m) => m.type === "snapshot"), "snapshot on allowed origin");
     good.socket.disconnect();
   });
 });
