@@ -88,11 +88,17 @@ describe("seed 003 live page as a client", () => {
       { id: "p-2", highlighted: true },
     ]);
 
+    const late = new SeedLivePage(url);
+    await waitFor(() => late.data.products.some((p) => p.highlighted) && late.data.viewerCount >= 3, "current state on join");
+    expect(late.data.products.find((p) => p.highlighted)?.id).toBe("p-2");
+
     hostWs.send({ type: "stream_end" });
     await waitFor(() => page.ended, "stream_end");
     expect(page.data.isLive).toBe(false);
 
+    await waitFor(() => late.ended, "stream_end on the late page");
     page.socketTask.close();
+    late.socketTask.close();
     other.close();
     hostWs.close();
   });

@@ -1,6 +1,6 @@
 // Fan-out benchmark: one room, N viewers, R comments/s; runs each target server in turn and compares them.
 import { rmSync } from "node:fs";
-import { availableParallelism, loadavg } from "node:os";
+import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { ConnectReply, MarkReply, ReportReply } from "./driver-protocol.js";
@@ -8,7 +8,7 @@ import { DriverPool } from "./driver-pool.js";
 import { parseOptions, USAGE, type Options } from "./options.js";
 import { comparisonTable, percentile, ratioLines, ratios, summary, targetTable, type Measured, type Results } from "./report.js";
 import { sendAtRate } from "./senders.js";
-import { children, cpuSeconds, rssBytes, startServer } from "./server-process.js";
+import { children, cpuSeconds, hostBusy, rssBytes, startServer } from "./server-process.js";
 import { wallMs } from "./stamp.js";
 import { makeTarget, tempDirs, type Target } from "./targets.js";
 
@@ -43,7 +43,7 @@ async function drain(pool: DriverPool, expected: number): Promise<number> {
 
 async function runTarget(target: Target, o: Options): Promise<Measured> {
   const tag = `[${target.name}]`;
-  log(`${tag} starting ${target.file} (host load average ${loadavg()[0]!.toFixed(2)} on ${availableParallelism()} cores)`);
+  log(`${tag} starting ${target.file} (host CPU ${(await hostBusy()).toFixed(0)}% busy over 1 s, ${availableParallelism()} cores)`);
   const server = await startServer(ROOT, target.file, target.env, target.readyMs);
   const pool = DriverPool.start(o.workers, ROOT);
   let room: Awaited<ReturnType<Target["open"]>> | undefined;
@@ -77,10 +77,9 @@ async function runTarget(target: Target, o: Options): Promise<Measured> {
     const [t0, sent0, cpu0] = [wallMs(), sending.sent(), cpuSeconds(server.pid)];
     const [m0] = await Promise.all([pool.all<MarkReply>({ cmd: "mark" }, 15_000), target.probe?.(server.base)]);
     await sleep(Math.max(0, t0 + o.seconds * 1000 - wallMs()));
-    const [t1, sent1, cpu1] = [wallMs(), sending.sent(), cpuSeconds(server.pid)];
-    const [m1, probed] = await Promise.all([pool.all<MarkReply>({ cmd: "mark" }, 15_000), target.probe?.(server.base)]);
     sending.stop();
-    const sent = sending.sent();
+    const [t1, sent, cpu1] = [wallMs(), sending.sent(), cpuSeconds(server.pid)];
+    const [m1, probed] = await Promise.all([pool.all<MarkReply>({ cmd: "mark" }, 15_000), target.probe?.(server.base)]);
 
     const expected = sent * connected;
     log(`${tag} sent ${sent}; draining`);
@@ -103,7 +102,7 @@ async function runTarget(target: Target, o: Options): Promise<Measured> {
       connectError: replies.find((r) => r.firstError)?.firstError ?? null,
       connectSec,
       sent,
-      sentMeasured: sent1 - sent0,
+      sentMeasured: sent - sent0,
       eventsPerSec: rate((m) => m.events),
       framesPerSec: rate((m) => m.frames),
       p50Ms: percentile(lat, 50),

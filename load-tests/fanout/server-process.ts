@@ -39,6 +39,22 @@ export function cpuSeconds(pid: number): number {
   }
 }
 
+/** Percent of all cores busy over the next second, other processes included: a noisy host skews every figure. */
+export async function hostBusy(): Promise<number> {
+  const read = () => {
+    const f = readFileSync("/proc/stat", "utf8").split("\n")[0]!.trim().split(/\s+/).slice(1).map(Number);
+    return { idle: f[3]! + f[4]!, total: f.reduce((a, b) => a + b, 0) };
+  };
+  try {
+    const a = read();
+    await sleep(1000);
+    const b = read();
+    return 100 * (1 - (b.idle - a.idle) / Math.max(1, b.total - a.total));
+  } catch {
+    return NaN;
+  }
+}
+
 export type Server = {
   pid: number;
   base: string;

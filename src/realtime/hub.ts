@@ -75,6 +75,7 @@ export class Hub {
   private readonly commentLimiter: KeyedLimiter;
   private readonly likeLimiters = new WeakMap<RoomClient, TokenBucket>();
   private readonly clientRoom = new WeakMap<RoomClient, LocalRoom>();
+  private readonly joining = new WeakMap<RoomClient, Promise<void>>();
   private timers: NodeJS.Timeout[] = [];
   private readonly log: Logger;
 
@@ -115,10 +116,16 @@ export class Hub {
    * Sends the snapshot (and, with a usable position, exactly the missed events), then starts live
    * delivery. `recovered: false` in the snapshot when the position cannot be served.
    */
-  async join(client: RoomClient, streamId: string, position: Position | null): Promise<void> {
+  join(client: RoomClient, streamId: string, position: Position | null): Promise<void> {
+    const joined = this.enter(client, streamId, position);
+    this.joining.set(client, joined);
+    return joined;
+  }
+
+  private async enter(client: RoomClient, streamId: string, position: Position | null): Promise<void> {
     const room = await this.open(streamId);
     if (client.closed) return;
-    if (room.disposed) return this.join(client, streamId, position);
+    if (room.disposed) return this.enter(client, streamId, position);
     room.members.add(client);
     room.emptySince = null;
     this.clientRoom.set(client, room);
@@ -136,6 +143,8 @@ export class Hub {
       }
     }
     client.send(room.snapshotFrame(missed !== null, client));
+    // Seed-protocol clients ignore the snapshot: give them the current state in their own frames.
+    if (client.transport === "ws" && !client.batch) for (const frame of room.stateFrames()) client.send(frame);
     if (missed && missed.length > 0) {
       if (client.batch) client.send(batchFrame(room.epoch, missed));
       else for (const e of missed) client.send(e.frame);
@@ -155,6 +164,8 @@ export class Hub {
 
   /** Runs one client command. Throws AppError for anything the client did wrong. */
   async handle(client: RoomClient, cmd: ClientCommand): Promise<Reply> {
+    // Commands sent right after connecting wait for the join (in the order they came).
+    await this.joining.get(client)?.catch(() => {});
     const room = this.clientRoom.get(client);
     if (!room) throw new AppError("UNAVAILABLE", "Not in a room yet.");
     if (cmd.type === "ping") return { type: "pong", id: cmd.id };

@@ -114,6 +114,15 @@ export class LocalRoom {
     return false;
   }
 
+  /** The current state as seed-protocol frames: viewer count, the bubble, and the end if it ended. */
+  stateFrames(): string[] {
+    const frames = [JSON.stringify({ type: "viewer_count", count: this.viewerCount })];
+    const bubble = this.state.bubble;
+    if (bubble) frames.push(JSON.stringify({ type: "product_highlight", productId: bubble.productId, product: bubble }));
+    if (this.state.status === "ended") frames.push(JSON.stringify({ type: "stream_end", streamId: this.stream.id, at: Date.now() }));
+    return frames;
+  }
+
   /** The snapshot for one client; the room part is serialized once and reused until it changes. */
   snapshotFrame(recovered: boolean, client: RoomClient | null): string {
     if (this.snapshotCore === null) {
