@@ -2,7 +2,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { useTestServices } from "./support/services.js";
 import { spawnServer, startTestServer, type SpawnedServer, type TestServer } from "./support/servers.js";
-import { devSession, WsClient } from "./support/clients.js";
+import { CLOSE_CODES } from "../src/protocol/errors.js";
+import { devSession, devStream, WsClient } from "./support/clients.js";
 
 const post = (url: string, body: string, headers: Record<string, string> = {}) =>
   fetch(url, { method: "POST", headers: { "content-type": "application/json", ...headers }, body });
@@ -74,5 +75,16 @@ describe("http", () => {
     await expect(WsClient.connect(`${production.ws}/live-stream/any/ws`, { headers: { origin: "https://evil.test" } })).rejects.toMatchObject({
       status: 403,
     });
+  });
+
+  it("shuts down gracefully on SIGTERM: sockets get SERVER_SHUTDOWN, the process exits 0", async () => {
+    const node = await spawnServer(services.databaseUrl, services.redisPrefix);
+    const host = await devSession(node.url, "Host");
+    const ws = await WsClient.connect(`${node.ws}/live-stream/${await devStream(node.url, host.token)}/ws`);
+    await ws.next("snapshot");
+    await node.stop();
+    expect(await ws.closed).toBe(CLOSE_CODES.SERVER_SHUTDOWN.code);
+    expect(node.exitCode()).toBe(0);
+    expect(node.output()).toContain('"msg":"stopped"');
   });
 });

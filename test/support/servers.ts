@@ -58,6 +58,7 @@ export async function spawnServer(databaseUrl: string, prefix: string, env: EnvO
     url: `http://127.0.0.1:${port}`,
     ws: `ws://127.0.0.1:${port}`,
     output: () => output,
+    exitCode: () => child.exitCode,
     /** Resident memory of the server process in bytes. */
     rss() {
       const status = readFileSync(`/proc/${child.pid}/status`, "utf8");
