@@ -117,7 +117,7 @@ async function runTarget(target: Target, o: Options): Promise<Measured> {
       rssBeforeBytes: rssBefore,
       rssAfterBytes: rssAfter,
       rssEndBytes: rssEnd,
-      rssPerConnBytes: (rssAfter - rssBefore) / connected,
+      rssPerConnBytes: rssAfter >= rssBefore ? (rssAfter - rssBefore) / connected : NaN,
       serverCpuPct: ((cpu1 - cpu0) / windowSec) * 100,
       driverCpuPct: m0.map((a, i) => (m1[i]!.cpuMs - a.cpuMs) / 10 / windowSec),
       closed: sum(reports.map((r) => r.closed)),

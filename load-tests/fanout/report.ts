@@ -59,7 +59,12 @@ export function targetTable(name: TargetName, r: Result): string {
     ["latency p50 / p99 / max", `${ms(r.p50Ms)} / ${ms(r.p99Ms)} / ${ms(r.maxMs)} (${int(r.samples)} samples on ${r.sampledViewers} viewers)`],
     ["delivered / expected", `${int(r.delivered)} / ${int(r.expected)}, loss ${r.lossPct.toFixed(2)}% (drained ${r.drainSec.toFixed(1)} s)`],
     ["server RSS", `${mb(r.rssBeforeBytes)} idle → ${mb(r.rssAfterBytes)} connected → ${mb(r.rssEndBytes)} at end`],
-    ["RSS per connection", Number.isFinite(r.rssPerConnBytes) ? `${(r.rssPerConnBytes / 1024).toFixed(1)} KB` : "n/a"],
+    [
+      "RSS per connection",
+      Number.isFinite(r.rssPerConnBytes)
+        ? `${(r.rssPerConnBytes / 1024).toFixed(1)} KB`
+        : `n/a: RSS fell by ${mb(r.rssBeforeBytes - r.rssAfterBytes)} while viewers connected (the server freed memory)`,
+    ],
     ["CPU (100% = 1 core)", `server ${r.serverCpuPct.toFixed(0)}%, driver workers ${r.driverCpuPct.map((c) => `${c.toFixed(0)}%`).join(" + ")}`],
     ["viewer closes", `${r.closed}${r.closed ? ` (${kv(r.closeCodes)})` : ""}`],
     ["sender errors", kv(r.senderErrors)],
@@ -84,7 +89,7 @@ export function comparisonTable(results: Results): string {
           ms(r.p50Ms),
           ms(r.p99Ms),
           `${r.lossPct.toFixed(2)}%`,
-          `${(r.rssPerConnBytes / 1024).toFixed(1)} KB`,
+          Number.isFinite(r.rssPerConnBytes) ? `${(r.rssPerConnBytes / 1024).toFixed(1)} KB` : "n/a",
           `${r.serverCpuPct.toFixed(0)}%`,
         ],
   );

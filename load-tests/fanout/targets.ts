@@ -89,6 +89,7 @@ function hub(name: "hub" | "hub-single", batch: boolean): Target {
       LOG_LEVEL: "warn",
       REDIS_URL: redisUrl,
       REDIS_PREFIX: prefix,
+      ROOM_TTL_SEC: "3600",
       DATA_DIR: dataDir,
       COMMENT_RATE_PER_SEC: "100000",
       COMMENT_BURST: "100000",

@@ -35,9 +35,16 @@ export async function spawnServer(databaseUrl: string, prefix: string, env: EnvO
     env: { ...process.env, ...baseEnv(databaseUrl, prefix), LOG_LEVEL: "info", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
+  // A test run that dies (or a sibling server that fails to start) never leaves this one behind.
+  const killOnExit = () => child.kill("SIGKILL");
+  process.once("exit", killOnExit);
+  child.once("exit", () => process.off("exit", killOnExit));
   let output = "";
   const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${output}`)), 30_000);
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`server did not start:\n${output}`));
+    }, 30_000);
     child.stdout!.on("data", (chunk: Buffer) => {
       output += chunk.toString();
       const m = /"port":(\d+)[^\n]*"msg":"listening"/.exec(output);
