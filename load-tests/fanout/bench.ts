@@ -157,7 +157,7 @@ async function main(): Promise<void> {
   log(`fanout bench: ${o.viewers} viewers, ${o.rate} comments/s, ${o.seconds} s measured, targets ${o.targets.join(",")}`);
   const results: Results = {};
   for (const name of o.targets) {
-    const target = makeTarget(name);
+    const target = await makeTarget(name);
     try {
       results[name] = await runTarget(target, o);
     } catch (err) {

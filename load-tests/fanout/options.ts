@@ -16,7 +16,7 @@ export type Options = {
 export const USAGE = `usage: npm run bench:fanout -- [--viewers N] [--seconds S] [--rate R] [--targets hub,hub-single,uws,socketio] [--workers W] [--senders K]
   --viewers  viewers in the room, 1..20000 (default 2000)
   --seconds  measured phase, 1..300 (default 10)
-  --rate     comments per second into the room, 1..20000 (default 200)
+  --rate     comments per second into the room, 1..20000 (default 1000)
   --targets  comma-separated, run in this order (default hub,hub-single,uws,socketio)
   --workers  driver processes holding the viewers, 1..8 (default 2)
   --senders  sender connections, 1..16 (default 4)`;
@@ -50,7 +50,7 @@ export function parseOptions(argv: string[]): Options | "help" {
   return {
     viewers: int("viewers", values.viewers, 2000, 1, 20_000),
     seconds: int("seconds", values.seconds, 10, 1, 300),
-    rate: int("rate", values.rate, 200, 1, 20_000),
+    rate: int("rate", values.rate, 1000, 1, 20_000),
     targets: [...new Set(names)] as TargetName[],
     workers: int("workers", values.workers, 2, 1, 8),
     senders: int("senders", values.senders, 4, 1, 16),

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Redis } from "ioredis";
+import postgres from "postgres";
 import type { TargetName } from "./options.js";
 import { socketIoSender, wsSender, type Sender } from "./senders.js";
 
@@ -74,11 +75,40 @@ async function deleteKeys(url: string, prefix: string): Promise<void> {
   }
 }
 
-function hub(name: "hub" | "hub-single", batch: boolean): Target {
+const adminDatabaseUrl = "postgres://postgres@127.0.0.1:5432/postgres";
+
+/**
+ * A fresh PostgreSQL database for one hub run, so the server's RSS is the hub's own (the embedded
+ * PGlite default costs ~600 MB of its own). Null when PostgreSQL is not reachable: PGlite then.
+ */
+async function createBenchDatabase(): Promise<{ url: string; drop: () => Promise<void> } | null> {
+  const name = `pinlive_bench_${randomBytes(4).toString("hex")}`;
+  const admin = postgres(adminDatabaseUrl, { max: 1, onnotice: () => {}, connect_timeout: 3 });
+  try {
+    await admin.unsafe(`create database ${name}`);
+  } catch {
+    return null;
+  } finally {
+    await admin.end();
+  }
+  const url = new URL(adminDatabaseUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: async () => {
+      const a = postgres(adminDatabaseUrl, { max: 1, onnotice: () => {} });
+      await a.unsafe(`drop database if exists ${name} with (force)`).catch(() => undefined);
+      await a.end();
+    },
+  };
+}
+
+async function hub(name: "hub" | "hub-single", batch: boolean): Promise<Target> {
   const prefix = `bench-${randomBytes(4).toString("hex")}`;
   const dataDir = mkdtempSync(join(tmpdir(), "pinlive-bench-"));
   tempDirs.add(dataDir);
   const redisUrl = "redis://127.0.0.1:6379";
+  const database = await createBenchDatabase();
   return {
     name,
     title: batch ? "pinlive hub, ?batch=1 (one frame per 50 ms tick)" : "pinlive hub, one frame per event",
@@ -91,6 +121,7 @@ function hub(name: "hub" | "hub-single", batch: boolean): Target {
       REDIS_PREFIX: prefix,
       ROOM_TTL_SEC: "3600",
       DATA_DIR: dataDir,
+      ...(database ? { DATABASE_URL: database.url } : {}),
       COMMENT_RATE_PER_SEC: "100000",
       COMMENT_BURST: "100000",
       ROOM_READABLE_COMMENTS_PER_SEC: "1000000",
@@ -112,6 +143,7 @@ function hub(name: "hub" | "hub-single", batch: boolean): Target {
     probe: hubMetrics,
     cleanup: async () => {
       await deleteKeys(redisUrl, prefix);
+      await database?.drop();
       rmSync(dataDir, { recursive: true, force: true });
       tempDirs.delete(dataDir);
     },
@@ -119,7 +151,7 @@ function hub(name: "hub" | "hub-single", batch: boolean): Target {
 }
 
 /** The targets by name; hub targets get a fresh data dir and Redis prefix each. */
-export function makeTarget(name: TargetName): Target {
+export async function makeTarget(name: TargetName): Promise<Target> {
   switch (name) {
     case "hub":
       return hub("hub", true);

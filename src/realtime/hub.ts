@@ -48,6 +48,7 @@ interface Pending {
 }
 
 const RING_SIZE = 512;
+const MAX_EVENTS_PER_APPEND = 256;
 
 /** Serializes an event once: the JSON without its opening brace, for the append script to prefix with seq. */
 const eventBody = (event: UnsequencedEvent) => JSON.stringify(event).slice(1);
@@ -285,7 +286,15 @@ export class Hub {
     this.pending.clear();
     // A tick never needs more sampleable comments than a whole second's budget; the script enforces the rest.
     const cap = this.deps.config.hub.readableCommentsPerSec;
-    await Promise.all(batches.map(([roomId, list]) => this.flushRoom(roomId, this.sample(list, cap))));
+    const appends: Promise<void>[] = [];
+    for (const [roomId, list] of batches) {
+      const kept = this.sample(list, cap);
+      // Bounded frames: one append (and one published batch) per MAX_EVENTS_PER_APPEND events, issued in order.
+      for (let i = 0; i < kept.length; i += MAX_EVENTS_PER_APPEND) {
+        appends.push(this.flushRoom(roomId, kept.slice(i, i + MAX_EVENTS_PER_APPEND)));
+      }
+    }
+    await Promise.all(appends);
   }
 
   /** Keeps at most `cap` sampleable events, chosen at random; the others are answered as sampled. */
