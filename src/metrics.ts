@@ -42,7 +42,7 @@ export function createMetrics() {
     }),
     sendBufferPeak: new Gauge({
       name: "pinlive_ws_send_buffer_peak_bytes",
-      help: "Largest send buffer one socket has held since start (bounded by WS_MAX_BACKPRESSURE_BYTES plus a frame).",
+      help: "Largest send buffer one socket has held since start (uWS cuts a socket at twice WS_MAX_BACKPRESSURE_BYTES).",
       registers: [registry],
     }),
     redisLatency: new Histogram({

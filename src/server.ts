@@ -10,7 +10,7 @@ import { connectRedis } from "./redis/connect.js";
 export async function startServer(config: Config, log: Logger) {
   const database = await openDatabase(config.db);
   const connections = await Promise.all(
-    ["main", "rooms-sub", "io-pub", "io-sub"].map((name) => connectRedis(config.redis.url, name, log)),
+    ["main", "rooms-sub", "io-pub", "io-sub"].map((name) => connectRedis(config.redis.url, name, config.nodeId, log)),
   );
   const [redis, redisSub, ioPub, ioSub] = connections as [typeof connections[0], typeof connections[0], typeof connections[0], typeof connections[0]];
   if (config.db.demoData) await seedDemoData(database.db, log);

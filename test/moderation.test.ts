@@ -104,8 +104,8 @@ describe("moderation and likes", () => {
     expect(r.watcher.of("like_count").length).toBeLessThanOrEqual(3);
     r.watcher.send({ type: "like" });
     expect(await r.watcher.next("error")).toMatchObject({ code: "AUTH_REQUIRED" });
-    for (let i = 0; i < 30; i++) r.userWs.send({ type: "like", id: `l${i}`, count: 1 });
-    await r.userWs.until((f) => f.filter((x) => typeof x.id === "string" && x.id.startsWith("l")).length === 30, 10_000, "like replies");
+    for (let i = 0; i < 150; i++) r.userWs.send({ type: "like", id: `l${i}`, count: 1 });
+    await r.userWs.until((f) => f.filter((x) => typeof x.id === "string" && x.id.startsWith("l")).length === 150, 10_000, "like replies");
     expect(r.userWs.of("error").some((e) => e.code === "RATE_LIMITED")).toBe(true);
     r.close();
   });

@@ -6,10 +6,7 @@ import { bearerToken, type Authenticate } from "../domain/auth.js";
 import { AppError } from "../protocol/errors.js";
 import { parseInput, type Router } from "./uws-http.js";
 
-const SessionInput = z.object({
-  nickname: z.string().trim().min(1).max(40),
-  admin: z.boolean().default(false),
-});
+const SessionInput = z.object({ nickname: z.string().trim().min(1).max(40) });
 const StreamInput = z.object({ title: z.string().trim().min(1).max(120) });
 
 const DEV_SESSION_TTL_SEC = 7 * 24 * 3600;
@@ -21,7 +18,7 @@ const DEV_SESSION_TTL_SEC = 7 * 24 * 3600;
 export function devRoutes(router: Router, deps: { db: Db; authenticate: Authenticate }) {
   router.post("/v1/dev/sessions", async (ctx) => {
     const input = parseInput(SessionInput, ctx.body ?? {});
-    const user = await createUser(deps.db, { nickname: input.nickname, role: input.admin ? "admin" : "user" });
+    const user = await createUser(deps.db, { nickname: input.nickname });
     const { token, expiresAt } = await createSession(deps.db, user.id, DEV_SESSION_TTL_SEC);
     return { status: 201, body: { token, userId: user.id, nickname: user.nickname, expiresAt: expiresAt.toISOString() } };
   });

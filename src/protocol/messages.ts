@@ -27,7 +27,7 @@ export const HighlightCommand = z.object({
   productId: entityId.nullable(),
   title: z.string().max(200).optional(),
   priceFen: z.number().int().min(0).max(1_000_000_000).optional(),
-  imageUrl: z.string().url().max(1000).optional(),
+  imageUrl: z.url({ protocol: /^https?$/ }).max(1000).optional(),
 });
 export const StreamStartCommand = z.object({ type: z.literal("stream_start"), id: correlationId });
 export const StreamEndCommand = z.object({ type: z.literal("stream_end"), id: correlationId });

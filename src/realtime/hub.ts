@@ -18,7 +18,8 @@ import {
 import type { EventEntry, FanoutSink, Identity, RoomClient } from "./client.js";
 import type { CommentRules } from "./comment-rules.js";
 import { LocalRoom, parseEventFrame, type StreamInfo } from "./room.js";
-import { CHANNEL_CONTROL, CHANNEL_EVENTS, CHANNEL_STATE, type RoomStore } from "./room-store.redis.js";
+import { RoomFeed } from "./room-feed.js";
+import type { RoomStore } from "./room-store.redis.js";
 import { KeyedLimiter, TokenBucket } from "./token-bucket.js";
 
 /** What the hub needs to know about streams; the database answers. */
@@ -48,6 +49,15 @@ interface Pending {
 }
 
 const RING_SIZE = 512;
+const OPEN_TIMEOUT_MS = 10_000;
+
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout;
+  return Promise.race([
+    p,
+    new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new AppError("UNAVAILABLE", `${what} timed out`)), ms))),
+  ]).finally(() => clearTimeout(timer));
+}
 const MAX_EVENTS_PER_APPEND = 256;
 
 /** Serializes an event once: the JSON without its opening brace, for the append script to prefix with seq. */
@@ -79,11 +89,18 @@ export class Hub {
   private readonly joining = new WeakMap<RoomClient, Promise<void>>();
   private timers: NodeJS.Timeout[] = [];
   private readonly log: Logger;
+  private readonly feed: RoomFeed;
 
   constructor(private readonly deps: HubDeps) {
     this.log = deps.log.child({ part: "hub" });
     this.commentLimiter = new KeyedLimiter(deps.config.comments.ratePerSec, deps.config.comments.burst);
+    this.feed = new RoomFeed(deps.store, this.sinks, this.log, RING_SIZE);
     deps.subscriber.on("smessage", (channel: string, message: string) => this.onChannelMessage(channel, message));
+    // The subscriber was ready before the hub existed: every later "ready" is a reconnect, after
+    // which any room may have missed messages.
+    deps.subscriber.on("ready", () => {
+      for (const room of this.rooms.values()) void this.feed.resync(room);
+    });
   }
 
   addSink(sink: FanoutSink) {
@@ -214,7 +231,7 @@ export class Hub {
         let bucket = this.likeLimiters.get(client);
         if (!bucket) {
           const perSec = this.deps.config.hub.likesPerSecPerSocket;
-          bucket = new TokenBucket(perSec, perSec, now);
+          bucket = new TokenBucket(perSec, Math.max(perSec, 100), now);
           this.likeLimiters.set(client, bucket);
         }
         if (!bucket.take(now, cmd.count)) {
@@ -335,7 +352,7 @@ export class Hub {
   }
 
   private async load(streamId: string): Promise<LocalRoom> {
-    const stream = await this.deps.streams.find(streamId);
+    const stream = await withTimeout(this.deps.streams.find(streamId), OPEN_TIMEOUT_MS, "stream lookup");
     if (!stream) throw new AppError("STREAM_NOT_FOUND");
     const cfg = this.deps.config.hub;
     const room = new LocalRoom({ id: stream.id, title: stream.title, hostId: stream.hostId }, RING_SIZE, cfg.recentComments);
@@ -344,17 +361,17 @@ export class Hub {
     this.rooms.set(streamId, room);
     this.roomsByChannel.set(channel, room);
     try {
-      await this.deps.subscriber.ssubscribe(channel);
-      room.load(await this.deps.store.load(streamId, RING_SIZE));
+      await withTimeout(this.deps.subscriber.ssubscribe(channel), OPEN_TIMEOUT_MS, "subscribe");
+      const loaded = await withTimeout(this.deps.store.load(streamId, RING_SIZE), OPEN_TIMEOUT_MS, "load");
+      this.feed.adopt(room, loaded);
     } catch (err) {
-      this.rooms.delete(streamId);
-      this.roomsByChannel.delete(channel);
+      room.disposed = true;
+      if (this.rooms.get(streamId) === room) this.rooms.delete(streamId);
+      if (this.roomsByChannel.get(channel) === room) this.roomsByChannel.delete(channel);
       this.deps.subscriber.sunsubscribe(channel).catch(() => {});
       throw err;
     }
-    room.ready = true;
     this.deps.metrics.rooms.set(this.rooms.size);
-    this.drainBacklog(room);
     return room;
   }
 
@@ -374,104 +391,7 @@ export class Hub {
 
   private onChannelMessage(channel: string, message: string) {
     const room = this.roomsByChannel.get(channel);
-    if (!room) return;
-    if (!room.ready || room.fillingGap) room.backlog.push(message);
-    else this.apply(room, message);
-  }
-
-  private drainBacklog(room: LocalRoom) {
-    while (room.backlog.length > 0 && !room.fillingGap) this.apply(room, room.backlog.shift()!);
-  }
-
-  private apply(room: LocalRoom, message: string) {
-    const kind = message[0];
-    if (kind === CHANNEL_EVENTS) return this.applyEvents(room, message);
-    if (kind === CHANNEL_STATE) return this.applyState(room, message.slice(1));
-    if (kind === CHANNEL_CONTROL) return this.applyControl(room, message.slice(1));
-  }
-
-  private applyEvents(room: LocalRoom, message: string) {
-    const nl = message.indexOf("\n");
-    const epoch = message.slice(1, nl);
-    if (epoch !== room.epoch) {
-      room.resetEpoch(epoch);
-      const frame = room.snapshotFrame(false, null);
-      for (const sink of this.sinks) sink.push(room.stream.id, frame, { type: "snapshot" });
-    }
-    const entries: EventEntry[] = [];
-    for (const frame of message.slice(nl + 1).split("\n")) {
-      const entry = parseEventFrame(frame);
-      if (entry && entry.seq > room.lastSeq) entries.push(entry);
-    }
-    if (entries.length === 0) return;
-    if (entries[0]!.seq > room.lastSeq + 1) {
-      room.backlog.unshift(message);
-      void this.fillGap(room, entries[0]!.seq - 1);
-      return;
-    }
-    this.deliver(room, entries);
-  }
-
-  /** Redis pub/sub is at-most-once: a seq gap is filled from the room's stream before going on. */
-  private async fillGap(room: LocalRoom, upTo: number) {
-    room.fillingGap = true;
-    try {
-      const rows = await this.deps.store.range(room.stream.id, room.lastSeq + 1, upTo);
-      const entries = rows.map((r) => parseEventFrame(r.frame)).filter((e): e is EventEntry => e !== null);
-      if (entries.length > 0) this.deliver(room, entries);
-      if (room.lastSeq < upTo) this.log.warn({ roomId: room.stream.id, from: room.lastSeq + 1, upTo }, "events lost");
-      room.lastSeq = Math.max(room.lastSeq, upTo);
-    } catch (err) {
-      this.log.error({ err, roomId: room.stream.id }, "gap fill failed");
-      room.lastSeq = Math.max(room.lastSeq, upTo);
-    } finally {
-      room.fillingGap = false;
-      this.drainBacklog(room);
-    }
-  }
-
-  private deliver(room: LocalRoom, entries: EventEntry[]) {
-    for (const e of entries) room.remember(e);
-    for (const sink of this.sinks) sink.events(room.stream.id, room.epoch, entries);
-  }
-
-  private applyState(room: LocalRoom, frame: string) {
-    let push: StatePush;
-    try {
-      push = JSON.parse(frame) as StatePush;
-    } catch {
-      return;
-    }
-    switch (push.type) {
-      case "product_highlight":
-        room.setState({ bubble: push.product });
-        break;
-      case "stream_start":
-        room.setState({ status: "live" });
-        break;
-      case "stream_end":
-        room.setState({ status: "ended" });
-        break;
-      case "pinned":
-        room.setState({ pinned: push.pin });
-        break;
-      case "slow_mode":
-        room.setState({ slowModeSec: push.seconds });
-        break;
-    }
-    for (const sink of this.sinks) sink.push(room.stream.id, frame, push);
-  }
-
-  private applyControl(room: LocalRoom, json: string) {
-    try {
-      const c = JSON.parse(json) as { kind: string; userId: string; until: number };
-      if (c.kind === "mute") {
-        if (c.until > 0) room.muted.set(c.userId, c.until);
-        else room.muted.delete(c.userId);
-      }
-    } catch {
-      /* a control message this version does not know */
-    }
+    if (room) this.feed.receive(room, message);
   }
 
   /** Conflated counts: each node reports its viewers and likes; changed totals go to local viewers. */
@@ -490,24 +410,33 @@ export class Hub {
       room.likeDelta = 0;
       this.deps.store
         .counts(room.stream.id, this.deps.config.nodeId, room.members.size, countsIntervalMs * 3, delta)
-        .then(({ viewers, likes }) => {
-          if (room.disposed) return;
-          const changedViewers = viewers !== room.viewerCount;
-          const changedLikes = likes !== room.likeCount;
-          room.setCounts(viewers, likes);
-          if (changedViewers) this.pushAll(room, { type: "viewer_count", count: viewers });
-          if (changedLikes) this.pushAll(room, { type: "like_count", count: likes });
-        })
-        .catch((err: unknown) => {
-          room.likeDelta += delta;
-          this.log.warn({ err, roomId: room.stream.id }, "counts report failed");
-        });
+        .then(
+          (counts) => this.applyCounts(room, counts),
+          (err: unknown) => {
+            room.likeDelta += delta;
+            this.log.warn({ err, roomId: room.stream.id }, "counts report failed");
+          },
+        );
     }
   }
 
+  private applyCounts(room: LocalRoom, counts: { viewers: number; likes: number; epoch: string | null; seq: number }) {
+    if (room.disposed) return;
+    const changedViewers = counts.viewers !== room.viewerCount;
+    const changedLikes = counts.likes !== room.likeCount;
+    room.setCounts(counts.viewers, counts.likes);
+    if (changedViewers) this.pushAll(room, { type: "viewer_count", count: counts.viewers });
+    if (changedLikes) this.pushAll(room, { type: "like_count", count: counts.likes });
+    // Still behind what Redis had a whole interval ago (a lost last message, a missed epoch): catch up.
+    const prev = room.reported;
+    room.reported = { epoch: counts.epoch, seq: counts.seq };
+    if (!prev?.epoch || !room.ready || room.fillingGap) return;
+    const behind = prev.epoch !== room.epoch ? counts.epoch === prev.epoch : room.lastSeq < prev.seq;
+    if (behind) void this.feed.resync(room);
+  }
+
   private pushAll(room: LocalRoom, message: { type: string; [k: string]: unknown }) {
-    const frame = JSON.stringify(message);
-    for (const sink of this.sinks) sink.push(room.stream.id, frame, message);
+    this.feed.pushAll(room, JSON.stringify(message));
   }
 
   private async missedFromStore(room: LocalRoom, seq: number): Promise<EventEntry[] | null> {

@@ -21,10 +21,13 @@ end
 `;
 
 // KEYS: epoch seq events budget channel. ARGV: epochCandidate maxlen ttlMs budgetPerSec then (flag body)*.
-// flag 1 = sampleable. Returns {epoch, firstSeq, rejected index...} (1-based indices).
+// flag 1 = sampleable. The budget is "<unix second>:<used>" by Redis's clock, shared by all nodes.
+// Returns {epoch, firstSeq, rejected index...} (1-based indices).
 const APPEND = `${ENSURE_EPOCH}
 local budget = tonumber(ARGV[4])
-local used = tonumber(redis.call('GET', KEYS[4]) or '0')
+local now = tonumber(redis.call('TIME')[1])
+local second, used = string.match(redis.call('GET', KEYS[4]) or '', '^(%d+):(%d+)$')
+if tonumber(second) ~= now then used = 0 else used = tonumber(used) end
 local usedBefore = used
 local accepted = {}
 local rejected = {}
@@ -41,7 +44,7 @@ for i = 5, #ARGV, 2 do
     accepted[#accepted + 1] = ARGV[i + 1]
   end
 end
-if used ~= usedBefore then redis.call('SET', KEYS[4], used, 'PX', 2000) end
+if used ~= usedBefore then redis.call('SET', KEYS[4], now .. ':' .. used, 'PX', 2000) end
 local first = 0
 if #accepted > 0 then
   local last = redis.call('INCRBY', KEYS[2], #accepted)
@@ -54,10 +57,10 @@ if #accepted > 0 then
     redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[2], seq .. '-1', 'e', frame)
   end
   redis.call('SPUBLISH', KEYS[5], 'E' .. epoch .. '\\n' .. table.concat(frames, '\\n'))
-  redis.call('PEXPIRE', KEYS[1], ARGV[3])
-  redis.call('PEXPIRE', KEYS[2], ARGV[3])
-  redis.call('PEXPIRE', KEYS[3], ARGV[3])
 end
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+redis.call('PEXPIRE', KEYS[2], ARGV[3])
+redis.call('PEXPIRE', KEYS[3], ARGV[3])
 local out = {epoch, first}
 for k = 1, #rejected do out[#out + 1] = rejected[k] end
 return out
@@ -80,10 +83,12 @@ redis.call('SPUBLISH', KEYS[2], ARGV[3])
 return 1
 `;
 
-// KEYS: viewers state. ARGV: nodeId localCount staleAfterMs likeDelta ttlMs. Returns {viewers, likes}.
+// KEYS: viewers state muted epoch seq events. ARGV: nodeId localCount staleAfterMs likeDelta ttlMs.
+// Keeps every key of an open room alive. Returns {viewers, likes, epoch or false, seq}.
 const COUNTS = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local ttl = tonumber(ARGV[5])
 if tonumber(ARGV[2]) > 0 then
   redis.call('HSET', KEYS[1], ARGV[1], ARGV[2] .. ':' .. (now + tonumber(ARGV[3])))
 else
@@ -95,31 +100,43 @@ for i = 1, #all, 2 do
   local c, e = string.match(all[i + 1], '^(%d+):(%d+)$')
   if (not e) or tonumber(e) < now then redis.call('HDEL', KEYS[1], all[i]) else total = total + tonumber(c) end
 end
-redis.call('PEXPIRE', KEYS[1], ARGV[5])
+redis.call('PEXPIRE', KEYS[1], ttl)
 local likes
 if tonumber(ARGV[4]) > 0 then
   likes = redis.call('HINCRBY', KEYS[2], 'likes', ARGV[4])
-  redis.call('PEXPIRE', KEYS[2], ARGV[5])
 else
   likes = tonumber(redis.call('HGET', KEYS[2], 'likes') or '0')
 end
-return {total, likes}
+redis.call('PEXPIRE', KEYS[2], ttl)
+if redis.call('PTTL', KEYS[3]) < ttl then redis.call('PEXPIRE', KEYS[3], ttl) end
+for k = 4, 6 do redis.call('PEXPIRE', KEYS[k], ttl) end
+return {total, likes, redis.call('GET', KEYS[4]), tonumber(redis.call('GET', KEYS[5]) or '0')}
 `;
 
-// KEYS: muted channel. ARGV: userId untilMs(0 = unmute) message ttlMs.
+// KEYS: muted channel. ARGV: userId untilMs(0 = unmute) message ttlMs. The hash lives as long as its longest mute.
 const SET_MUTE = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000
 if ARGV[2] == '0' then redis.call('HDEL', KEYS[1], ARGV[1]) else redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) end
-redis.call('PEXPIRE', KEYS[1], ARGV[4])
+local keep = math.max(tonumber(ARGV[4]), tonumber(ARGV[2]) - now)
+if redis.call('PTTL', KEYS[1]) < keep then redis.call('PEXPIRE', KEYS[1], keep) end
 redis.call('SPUBLISH', KEYS[2], ARGV[3])
 return 1
+`;
+
+// KEYS: epoch. ARGV: expected new. Starts a new epoch (keeping seq) if the epoch is still the expected one.
+const ROTATE_EPOCH = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('SET', KEYS[1], ARGV[2], 'KEEPTTL') return 1 end
+return 0
 `;
 
 type ScriptRedis = Redis & {
   pinliveAppend(...args: (string | number)[]): Promise<(string | number)[]>;
   pinliveLoad(...args: (string | number)[]): Promise<[string, string, string[], string[], [string, string[]][]]>;
   pinliveSetState(...args: (string | number)[]): Promise<number>;
-  pinliveCounts(...args: (string | number)[]): Promise<[number, number]>;
+  pinliveCounts(...args: (string | number)[]): Promise<[number, number, string | null, number]>;
   pinliveSetMute(...args: (string | number)[]): Promise<number>;
+  pinliveRotateEpoch(...args: (string | number)[]): Promise<number>;
 };
 
 /** An event ready to append: its JSON without the opening brace, so the script can put seq first. */
@@ -155,8 +172,9 @@ export function createRoomStore(redis: Redis, keys: RedisKeys, metrics: Metrics,
     redis.defineCommand("pinliveAppend", { numberOfKeys: 5, lua: APPEND });
     redis.defineCommand("pinliveLoad", { numberOfKeys: 5, lua: LOAD });
     redis.defineCommand("pinliveSetState", { numberOfKeys: 2, lua: SET_STATE });
-    redis.defineCommand("pinliveCounts", { numberOfKeys: 2, lua: COUNTS });
+    redis.defineCommand("pinliveCounts", { numberOfKeys: 6, lua: COUNTS });
     redis.defineCommand("pinliveSetMute", { numberOfKeys: 2, lua: SET_MUTE });
+    redis.defineCommand("pinliveRotateEpoch", { numberOfKeys: 1, lua: ROTATE_EPOCH });
   }
   const k = keys.room;
   const ttlMs = opts.ttlSec * 1000;
@@ -179,7 +197,7 @@ export function createRoomStore(redis: Redis, keys: RedisKeys, metrics: Metrics,
         k.epoch(roomId),
         k.seq(roomId),
         k.events(roomId),
-        k.budget(roomId, Math.floor(Date.now() / 1000)),
+        k.budget(roomId),
         k.channel(roomId),
         newEpoch(),
         opts.maxLen,
@@ -230,12 +248,29 @@ export function createRoomStore(redis: Redis, keys: RedisKeys, metrics: Metrics,
       );
     },
 
-    /** Reports this node's viewers and likes; returns the room's totals over all live nodes. */
+    /** Reports this node's viewers and likes and keeps the room's keys alive; returns the room's totals and position. */
     async counts(roomId: string, nodeId: string, localViewers: number, staleAfterMs: number, likeDelta: number) {
-      const [viewers, likes] = await timed("counts", () =>
-        r.pinliveCounts(k.viewers(roomId), k.state(roomId), nodeId, localViewers, staleAfterMs, likeDelta, ttlMs),
+      const [viewers, likes, epoch, seq] = await timed("counts", () =>
+        r.pinliveCounts(
+          k.viewers(roomId),
+          k.state(roomId),
+          k.muted(roomId),
+          k.epoch(roomId),
+          k.seq(roomId),
+          k.events(roomId),
+          nodeId,
+          localViewers,
+          staleAfterMs,
+          likeDelta,
+          ttlMs,
+        ),
       );
-      return { viewers: Number(viewers), likes: Number(likes) };
+      return { viewers: Number(viewers), likes: Number(likes), epoch: epoch ?? null, seq: Number(seq) };
+    },
+
+    /** Voids every position under `epoch` (after a seq went backwards); no-op if it already changed. */
+    async rotateEpoch(roomId: string, epoch: string) {
+      await timed("rotate", () => r.pinliveRotateEpoch(k.epoch(roomId), epoch, newEpoch()));
     },
   };
 }

@@ -43,6 +43,8 @@ export class LocalRoom {
   ready = false;
   disposed = false;
   emptySince: number | null = null;
+  /** Redis's epoch and seq at the last counts report, to notice messages this node never got. */
+  reported: { epoch: string | null; seq: number } | null = null;
   /** Channel messages that arrived before the initial load finished, or while a gap is filled. */
   readonly backlog: string[] = [];
   fillingGap = false;
@@ -68,6 +70,28 @@ export class LocalRoom {
       const entry = parseEventFrame(r.frame);
       if (entry) this.remember(entry);
     }
+    this.snapshotCore = null;
+  }
+
+  /** Takes state, counts and mutes from a reload, keeping this node's events. */
+  adoptStateFrom(loaded: LoadedRoom) {
+    this.state = stateFromHash(loaded.state);
+    this.likeCount = Number(loaded.state.likes ?? 0);
+    this.muted = new Map(Object.entries(loaded.muted).map(([u, until]) => [u, Number(until)]));
+    this.snapshotCore = null;
+  }
+
+  /** The stored frame of event `seq`, if the ring still holds it. */
+  frameAt(seq: number): string | undefined {
+    const first = this.ring[0];
+    if (!first) return undefined;
+    const e = this.ring[seq - first.seq];
+    return e?.seq === seq ? e.frame : undefined;
+  }
+
+  /** Events up to `seq` were lost here: no position before it can be served from memory. */
+  markHole(seq: number) {
+    this.ring = this.ring.filter((e) => e.seq > seq);
     this.snapshotCore = null;
   }
 

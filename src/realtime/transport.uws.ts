@@ -51,7 +51,10 @@ class RawClient implements RoomClient {
   ) {}
 
   send(frame: string) {
-    if (!this.closed) this.ws.cork(() => this.ws.send(frame, false));
+    if (this.closed) return;
+    let status = 1;
+    this.ws.cork(() => (status = this.ws.send(frame, false)));
+    if (status === 2) this.close(CLOSE_CODES.SLOW_CONSUMER.code, "slow consumer");
   }
 
   startLive(roomId: string) {
@@ -102,8 +105,10 @@ export function attachRawTransport(deps: RawTransportDeps) {
     compression: uWS.DISABLED,
     // uWS drops frames above its own cap with no close frame (1006); up to 4x our limit we answer 1009.
     maxPayloadLength: config.ws.maxPayloadBytes * 4,
-    maxBackpressure: config.ws.maxBackpressureBytes,
-    closeOnBackpressureLimit: 0,
+    // Our sweep closes at the limit with SLOW_CONSUMER; uWS's own cut at twice that is the safety
+    // net, so a socket is closed rather than ever silently skipped by publish.
+    maxBackpressure: config.ws.maxBackpressureBytes * 2,
+    closeOnBackpressureLimit: 1,
     idleTimeout: config.ws.idleTimeoutSec,
     sendPingsAutomatically: true,
 
@@ -124,6 +129,7 @@ export function attachRawTransport(deps: RawTransportDeps) {
           const position = parsePosition(query);
           await hub.prepare(streamId);
           if (aborted) return;
+          if (closing) throw new AppError("UNAVAILABLE");
           const data: SocketData = { streamId, identity, batch: query.get("batch") === "1", position };
           res.cork(() =>
             res.upgrade(
@@ -182,9 +188,14 @@ export function attachRawTransport(deps: RawTransportDeps) {
       if (client?.lagging && client.bufferedAmount() < config.ws.softBackpressureBytes / 4) client.setLagging(false);
     },
 
-    close: (ws) => {
+    close: (ws, code) => {
       const client = ws.getUserData().client;
       if (!client) return;
+      // uWS's own backpressure cut (1006) of a socket already known to be lagging.
+      if (!client.closed && code === 1006 && client.lagging) {
+        metrics.slowConsumerClosed.inc();
+        metrics.dropped.inc({ reason: "slow_consumer" });
+      }
       client.closed = true;
       clients.delete(client);
       hub.leave(client);

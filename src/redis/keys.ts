@@ -19,8 +19,8 @@ export function redisKeys(prefix: string) {
       viewers: (id: string) => `${room(id)}:viewers`,
       /** Hash: userId -> muted-until ms. */
       muted: (id: string) => `${room(id)}:muted`,
-      /** Per-second budget of sampled comments, suffix = unix second. */
-      budget: (id: string, second: number) => `${room(id)}:budget:${second}`,
+      /** This second's budget of sampleable comments: "<unix second>:<used>". */
+      budget: (id: string) => `${room(id)}:budget`,
       /** Sharded pub/sub channel of the room (SPUBLISH / SSUBSCRIBE). */
       channel: (id: string) => `${room(id)}:ch`,
     },

@@ -1,11 +1,11 @@
 import WebSocket from "ws";
 
 /** Creates a dev session over HTTP; returns its token and user id. */
-export async function devSession(baseUrl: string, nickname: string, admin = false) {
+export async function devSession(baseUrl: string, nickname: string) {
   const res = await fetch(`${baseUrl}/v1/dev/sessions`, {
     method: "POST",
     headers: { "content-type": "application/json" },
-    body: JSON.stringify({ nickname, admin }),
+    body: JSON.stringify({ nickname }),
   });
   if (res.status !== 201) throw new Error(`dev session: ${res.status} ${await res.text()}`);
   return (await res.json()) as { token: string; userId: string; nickname: string };
