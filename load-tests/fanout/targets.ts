@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Redis } from "ioredis";
-import postgres from "postgres";
+import { createTestDatabase } from "../../test/support/databases.js";
 import type { TargetName } from "./options.js";
 import { socketIoSender, wsSender, type Sender } from "./senders.js";
 
@@ -75,32 +75,16 @@ async function deleteKeys(url: string, prefix: string): Promise<void> {
   }
 }
 
-const adminDatabaseUrl = "postgres://postgres@127.0.0.1:5432/postgres";
-
 /**
  * A fresh PostgreSQL database for one hub run, so the server's RSS is the hub's own (the embedded
  * PGlite default costs ~600 MB of its own). Null when PostgreSQL is not reachable: PGlite then.
  */
-async function createBenchDatabase(): Promise<{ url: string; drop: () => Promise<void> } | null> {
-  const name = `pinlive_bench_${randomBytes(4).toString("hex")}`;
-  const admin = postgres(adminDatabaseUrl, { max: 1, onnotice: () => {}, connect_timeout: 3 });
+async function createBenchDatabase() {
   try {
-    await admin.unsafe(`create database ${name}`);
+    return await createTestDatabase("pinlive_bench");
   } catch {
     return null;
-  } finally {
-    await admin.end();
   }
-  const url = new URL(adminDatabaseUrl);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    drop: async () => {
-      const a = postgres(adminDatabaseUrl, { max: 1, onnotice: () => {} });
-      await a.unsafe(`drop database if exists ${name} with (force)`).catch(() => undefined);
-      await a.end();
-    },
-  };
 }
 
 async function hub(name: "hub" | "hub-single", batch: boolean): Promise<Target> {
@@ -143,7 +127,7 @@ async function hub(name: "hub" | "hub-single", batch: boolean): Promise<Target> 
     probe: hubMetrics,
     cleanup: async () => {
       await deleteKeys(redisUrl, prefix);
-      await database?.drop();
+      await database?.drop().catch(() => undefined);
       rmSync(dataDir, { recursive: true, force: true });
       tempDirs.delete(dataDir);
     },
