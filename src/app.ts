@@ -4,6 +4,7 @@ import type { Config } from "./config.js";
 import type { Database } from "./db/client.js";
 import { findStream, setStreamStatus } from "./db/streams.repo.js";
 import { createAuthenticator } from "./domain/auth.js";
+import { authRoutes } from "./http/auth.routes.js";
 import { devRoutes } from "./http/dev.routes.js";
 import { healthRoutes } from "./http/health.routes.js";
 import { createOriginCheck } from "./http/origin.js";
@@ -16,6 +17,9 @@ import { createRoomStore } from "./realtime/room-store.redis.js";
 import { attachRawTransport } from "./realtime/transport.uws.js";
 import { attachSocketIoTransport } from "./realtime/transport.socketio.js";
 import { redisKeys } from "./redis/keys.js";
+import type { LoginCredentials } from "./wechat/credentials.js";
+import { createWechatLogin } from "./wechat/login.client.js";
+import { loginSandboxRoutes } from "./wechat/sandbox/login.sandbox.js";
 
 export interface AppDeps {
   config: Config;
@@ -29,6 +33,8 @@ export interface AppDeps {
   /** socket.io adapter's publisher and subscriber. */
   ioPub: Redis;
   ioSub: Redis;
+  /** Our mini program's appid and secret (the sandbox's generated ones in development). */
+  wechatLogin: LoginCredentials;
 }
 
 /** Fails fast when uWebSockets.js fell back to its JS shim (no native binary for this Node). */
@@ -82,6 +88,15 @@ export function createApp(deps: AppDeps) {
     draining: () => draining,
     checks: { redis: () => redis.ping(), database: () => database.ping() },
   });
+  let selfBase = "";
+  const wechatApiBase = () => config.wechat.apiBase ?? `${selfBase}/sandbox/wechat`;
+  if (config.wechat.sandbox) loginSandboxRoutes(router, { redis, keys, credentials: deps.wechatLogin });
+  authRoutes(router, {
+    db: database.db,
+    authenticate,
+    sessionTtlSec: config.auth.sessionTtlSec,
+    login: createWechatLogin({ apiBase: wechatApiBase, credentials: deps.wechatLogin }),
+  });
   if (config.http.devTokens) devRoutes(router, { db: database.db, authenticate });
   app.any("/*", (res) => writeResult(res, { status: 404, body: { code: "NOT_FOUND", message: "No such route." } }));
 
@@ -98,7 +113,9 @@ export function createApp(deps: AppDeps) {
         app.listen(host, port, (socket) => {
           if (!socket) return reject(new Error(`cannot listen on ${host}:${port}`));
           listenSocket = socket;
-          resolve(uWS.us_socket_local_port(socket));
+          const bound = uWS.us_socket_local_port(socket);
+          selfBase = `http://${host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host}:${bound}`;
+          resolve(bound);
         });
       });
     },

@@ -16,11 +16,22 @@ describe("config", () => {
     );
   });
   it("refuses dev tokens in production and closes origins by default there", () => {
-    expect(() => loadConfig({ NODE_ENV: "production", DEV_TOKENS: "true" })).toThrow(/DEV_TOKENS/);
-    const prod = loadConfig({ NODE_ENV: "production" });
+    const wechat = { WECHAT_APPID: "wx0123456789abcdef", WECHAT_SECRET: "s" };
+    expect(() => loadConfig({ NODE_ENV: "production", DEV_TOKENS: "true", ...wechat })).toThrow(/DEV_TOKENS/);
+    const prod = loadConfig({ NODE_ENV: "production", ...wechat });
     expect(prod.http.devTokens).toBe(false);
     expect(prod.http.allowedOrigins).toEqual([]);
   });
+  it("never runs the WeChat sandbox in production, and needs real credentials there", () => {
+    expect(() => loadConfig({ NODE_ENV: "production", WECHAT_SANDBOX: "true", WECHAT_APPID: "wx1", WECHAT_SECRET: "s" })).toThrow(/WECHAT_SANDBOX/);
+    expect(() => loadConfig({ NODE_ENV: "production" })).toThrow(/WECHAT_APPID/);
+    expect(loadConfig({ NODE_ENV: "production", WECHAT_APPID: "wx1", WECHAT_SECRET: "s" }).wechat).toMatchObject({
+      sandbox: false,
+      apiBase: "https://api.weixin.qq.com",
+    });
+    expect(loadConfig({}).wechat).toMatchObject({ sandbox: true, apiBase: null });
+  });
+
   it("parses lists", () => {
     expect(loadConfig({ SENSITIVE_WORDS: " a, b ,,c" }).comments.sensitiveWords).toEqual(["a", "b", "c"]);
   });

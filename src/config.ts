@@ -30,6 +30,12 @@ const envSchema = z.object({
   REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9_.-]+$/, "letters, digits, _ . - only").default("pinlive"),
 
   DEV_TOKENS: bool.optional(),
+  SESSION_TTL_SEC: int(60, 365 * 24 * 3600).default(30 * 24 * 3600),
+
+  WECHAT_SANDBOX: bool.optional(),
+  WECHAT_API_BASE: z.string().url().optional(),
+  WECHAT_APPID: z.string().min(1).optional(),
+  WECHAT_SECRET: z.string().min(1).optional(),
   DEMO_DATA: bool.default(false),
 
   HUB_TICK_MS: int(10, 1000).default(50),
@@ -66,6 +72,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (production && e.DEV_TOKENS === true) {
     throw new Error("Invalid configuration:\n  DEV_TOKENS: dev tokens cannot be enabled in production");
   }
+  if (production && e.WECHAT_SANDBOX === true) {
+    throw new Error("Invalid configuration:\n  WECHAT_SANDBOX: the WeChat sandbox cannot be enabled in production");
+  }
+  const sandbox = e.WECHAT_SANDBOX ?? !production;
+  if (!sandbox && (!e.WECHAT_APPID || !e.WECHAT_SECRET)) {
+    throw new Error("Invalid configuration:\n  WECHAT_APPID, WECHAT_SECRET: required when the WeChat sandbox is off");
+  }
   if (e.WS_SOFT_BACKPRESSURE_BYTES >= e.WS_MAX_BACKPRESSURE_BYTES) {
     throw new Error("Invalid configuration:\n  WS_SOFT_BACKPRESSURE_BYTES: must be below WS_MAX_BACKPRESSURE_BYTES");
   }
@@ -80,6 +93,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       /** null: any origin is allowed (development default). */
       allowedOrigins: e.ALLOWED_ORIGINS ?? (production ? [] : null),
       devTokens: e.DEV_TOKENS ?? !production,
+    },
+    auth: { sessionTtlSec: e.SESSION_TTL_SEC },
+    wechat: {
+      /** The in-process stand-in for WeChat's servers, with credentials generated at first run. */
+      sandbox,
+      /** null: this node's own sandbox (known once it listens), or WeChat when the sandbox is off. */
+      apiBase: e.WECHAT_API_BASE ?? (sandbox ? null : "https://api.weixin.qq.com"),
+      appId: e.WECHAT_APPID ?? null,
+      secret: e.WECHAT_SECRET ?? null,
     },
     db: { url: e.DATABASE_URL ?? null, dataDir: e.DATA_DIR, demoData: e.DEMO_DATA },
     redis: { url: e.REDIS_URL, prefix: e.REDIS_PREFIX },

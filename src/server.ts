@@ -5,6 +5,7 @@ import { seedDemoData } from "./db/demo-data.js";
 import type { Logger } from "./log.js";
 import { createMetrics } from "./metrics.js";
 import { connectRedis } from "./redis/connect.js";
+import { sandboxLoginCredentials } from "./wechat/credentials.js";
 
 /** Opens the database and Redis, builds the app and listens. `stop` undoes all of it, gracefully. */
 export async function startServer(config: Config, log: Logger) {
@@ -15,7 +16,10 @@ export async function startServer(config: Config, log: Logger) {
   const [redis, redisSub, ioPub, ioSub] = connections as [typeof connections[0], typeof connections[0], typeof connections[0], typeof connections[0]];
   if (config.db.demoData) await seedDemoData(database.db, log);
   const metrics = createMetrics();
-  const app = createApp({ config, log, metrics, database, redis, redisSub, ioPub, ioSub });
+  const wechatLogin = config.wechat.sandbox
+    ? await sandboxLoginCredentials(database.db)
+    : { appId: config.wechat.appId!, secret: config.wechat.secret! };
+  const app = createApp({ config, log, metrics, database, redis, redisSub, ioPub, ioSub, wechatLogin });
   const port = await app.listen(config.http.host, config.http.port);
   log.info({ port, host: config.http.host, database: database.kind }, "listening");
   return {

@@ -15,7 +15,12 @@ describe("http", () => {
 
   beforeAll(async () => {
     server = await startTestServer(services.databaseUrl, services.redisPrefix);
-    production = await spawnServer(services.databaseUrl, services.redisPrefix, { NODE_ENV: "production", ALLOWED_ORIGINS: "https://console.pinlive.test" });
+    production = await spawnServer(services.databaseUrl, services.redisPrefix, {
+      NODE_ENV: "production",
+      ALLOWED_ORIGINS: "https://console.pinlive.test",
+      WECHAT_APPID: "wx0000000000000000",
+      WECHAT_SECRET: "not-used-here",
+    });
   });
   afterAll(async () => {
     await server?.stop();
@@ -69,9 +74,11 @@ describe("http", () => {
     }
   });
 
-  it("has no dev endpoints in production, and refuses browsers from unlisted origins", async () => {
+  it("has no dev endpoints and no WeChat sandbox in production, and refuses browsers from unlisted origins", async () => {
     const res = await post(`${production.url}/v1/dev/sessions`, JSON.stringify({ nickname: "x" }));
     expect(res.status).toBe(404);
+    expect((await post(`${production.url}/sandbox/wechat/login-code`, "{}")).status).toBe(404);
+    expect((await fetch(`${production.url}/sandbox/wechat/sns/jscode2session?appid=wx0000000000000000`)).status).toBe(404);
     await expect(WsClient.connect(`${production.ws}/live-stream/any/ws`, { headers: { origin: "https://evil.test" } })).rejects.toMatchObject({
       status: 403,
     });

@@ -15,11 +15,21 @@ export async function createUser(db: Db, input: { nickname: string; role?: User[
   return row!;
 }
 
-/** Issues an opaque token; only its hash is stored. */
-export async function createSession(db: Db, userId: string, ttlSec: number) {
+/** The user behind a WeChat openid, created on first login. */
+export async function upsertWechatUser(db: Db, input: { openid: string; unionid: string | null; nickname: string }) {
+  await db
+    .insert(users)
+    .values({ id: randomUUID(), openid: input.openid, unionid: input.unionid, nickname: input.nickname })
+    .onConflictDoNothing({ target: users.openid });
+  const [row] = await db.select().from(users).where(eq(users.openid, input.openid));
+  return row!;
+}
+
+/** Issues an opaque token; only its hash is stored (with WeChat's session_key, server-side). */
+export async function createSession(db: Db, userId: string, ttlSec: number, wechatSessionKey: string | null = null) {
   const token = randomBytes(32).toString("base64url");
   const expiresAt = new Date(Date.now() + ttlSec * 1000);
-  await db.insert(sessions).values({ tokenHash: hashToken(token), userId, expiresAt });
+  await db.insert(sessions).values({ tokenHash: hashToken(token), userId, expiresAt, wechatSessionKey });
   return { token, expiresAt };
 }
 

@@ -2,8 +2,8 @@ import { z } from "zod";
 import type { Db } from "../db/client.js";
 import { createStream } from "../db/streams.repo.js";
 import { createSession, createUser } from "../db/users.repo.js";
-import { bearerToken, type Authenticate } from "../domain/auth.js";
-import { AppError } from "../protocol/errors.js";
+import type { Authenticate } from "../domain/auth.js";
+import { requireUser } from "./auth.routes.js";
 import { parseInput, type Router } from "./uws-http.js";
 
 const SessionInput = z.object({ nickname: z.string().trim().min(1).max(40) });
@@ -24,10 +24,7 @@ export function devRoutes(router: Router, deps: { db: Db; authenticate: Authenti
   });
 
   router.post("/v1/dev/streams", async (ctx) => {
-    const token = bearerToken(ctx.headers.authorization);
-    if (!token) throw new AppError("AUTH_REQUIRED");
-    const who = await deps.authenticate(token);
-    if (!who) throw new AppError("AUTH_FAILED");
+    const who = await requireUser(ctx, deps.authenticate);
     const input = parseInput(StreamInput, ctx.body ?? {});
     const stream = await createStream(deps.db, { hostUserId: who.userId, title: input.title });
     return { status: 201, body: { streamId: stream.id, title: stream.title, hostId: stream.hostUserId } };

@@ -37,6 +37,7 @@ const STATUS_TEXT: Record<number, string> = {
   415: "415 Unsupported Media Type",
   429: "429 Too Many Requests",
   500: "500 Internal Server Error",
+  502: "502 Bad Gateway",
   503: "503 Service Unavailable",
 };
 export const statusLine = (status: number) => STATUS_TEXT[status] ?? `${status} Status`;

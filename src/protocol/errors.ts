@@ -10,6 +10,7 @@ export const ERRORS = {
   UNKNOWN_TYPE: { http: 400, retryable: false, message: "The frame's type is not a client command." },
   EMPTY_COMMENT: { http: 400, retryable: false, message: "The comment is empty after trimming." },
   COMMENT_TOO_LONG: { http: 400, retryable: false, message: "The comment is longer than the limit." },
+  LOGIN_CODE_INVALID: { http: 400, retryable: false, message: "The wx.login code is invalid, expired or used; call wx.login again." },
   AUTH_REQUIRED: { http: 401, retryable: false, message: "This action needs a session token." },
   AUTH_FAILED: { http: 401, retryable: false, message: "The session token is unknown or expired." },
   FORBIDDEN: { http: 403, retryable: false, message: "Only the stream's host may do this." },
@@ -20,6 +21,7 @@ export const ERRORS = {
   PAYLOAD_TOO_LARGE: { http: 413, retryable: false, message: "The request body is too large." },
   RATE_LIMITED: { http: 429, retryable: true, message: "Too many messages; slow down." },
   SLOW_MODE: { http: 429, retryable: true, message: "Slow mode is on; wait before commenting again." },
+  UPSTREAM_UNAVAILABLE: { http: 502, retryable: true, message: "WeChat did not answer as expected; try again." },
   INTERNAL: { http: 500, retryable: true, message: "Something went wrong on our side." },
   UNAVAILABLE: { http: 503, retryable: true, message: "The server is starting or shutting down." },
 } as const;

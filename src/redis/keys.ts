@@ -24,6 +24,10 @@ export function redisKeys(prefix: string) {
       /** Sharded pub/sub channel of the room (SPUBLISH / SSUBSCRIBE). */
       channel: (id: string) => `${room(id)}:ch`,
     },
+    sandbox: {
+      /** A wx.login code the sandbox issued: openid, single use, 5 minutes. */
+      loginCode: (code: string) => `${prefix}:sandbox:code:${code}`,
+    },
     /** socket.io redis-adapter channel prefix. */
     socketIo: `${prefix}:socket.io`,
   };
