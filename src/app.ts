@@ -4,7 +4,9 @@ import type { Config } from "./config.js";
 import type { Database } from "./db/client.js";
 import { findStream, setStreamStatus } from "./db/streams.repo.js";
 import { createAuthenticator } from "./domain/auth.js";
+import { createApi } from "./http/api.js";
 import { authRoutes } from "./http/auth.routes.js";
+import { catalogRoutes } from "./http/catalog.routes.js";
 import { devRoutes } from "./http/dev.routes.js";
 import { healthRoutes } from "./http/health.routes.js";
 import { createOriginCheck } from "./http/origin.js";
@@ -98,6 +100,10 @@ export function createApp(deps: AppDeps) {
     login: createWechatLogin({ apiBase: wechatApiBase, credentials: deps.wechatLogin }),
   });
   if (config.http.devTokens) devRoutes(router, { db: database.db, authenticate });
+  const api = createApi(router, authenticate);
+  catalogRoutes(api, database.db);
+  const openapi = JSON.stringify(api.openapi({ title: "pinlive HTTP API", version: "1" }));
+  router.get("/openapi.json", () => ({ status: 200, body: openapi }));
   app.any("/*", (res) => writeResult(res, { status: 404, body: { code: "NOT_FOUND", message: "No such route." } }));
 
   let listenSocket: us_listen_socket | null = null;

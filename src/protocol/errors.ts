@@ -18,6 +18,7 @@ export const ERRORS = {
   MUTED: { http: 403, retryable: false, message: "You are muted in this room." },
   NOT_FOUND: { http: 404, retryable: false, message: "No such resource." },
   STREAM_NOT_FOUND: { http: 404, retryable: false, message: "No such live stream." },
+  CONFLICT: { http: 409, retryable: false, message: "The request conflicts with the current state." },
   PAYLOAD_TOO_LARGE: { http: 413, retryable: false, message: "The request body is too large." },
   RATE_LIMITED: { http: 429, retryable: true, message: "Too many messages; slow down." },
   SLOW_MODE: { http: 429, retryable: true, message: "Slow mode is on; wait before commenting again." },

@@ -1,0 +1,64 @@
+import { z } from "zod";
+
+/** Catalog shapes on the wire. Money is integer fen; `price` (yuan) is only for seed pages. */
+const id = z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/, "letters, digits, _ and - only");
+const url = z.url({ protocol: /^https?$/ }).max(1000);
+const fen = z.number().int().min(0).max(100_000_000);
+
+export const Category = z.object({ id: z.string(), name: z.string(), parentId: z.string().nullable(), iconUrl: z.string(), sort: z.number() });
+export const CategoryInput = z.object({
+  name: z.string().trim().min(1).max(40),
+  parentId: id.nullable().default(null),
+  iconUrl: z.union([url, z.literal("")]).default(""),
+  sort: z.number().int().min(0).max(1_000_000).default(0),
+});
+
+export const Sku = z.object({ id: z.string(), specs: z.record(z.string(), z.string()), priceFen: z.number(), stock: z.number() });
+export const SkuInput = z.object({
+  specs: z.record(z.string().min(1).max(20), z.string().min(1).max(40)).default({}),
+  priceFen: fen,
+  stock: z.number().int().min(0).max(10_000_000),
+});
+export const SkuPatch = SkuInput.partial();
+
+export const ProductSummary = z.object({
+  id: z.string(),
+  sn: z.string(),
+  name: z.string(),
+  brief: z.string(),
+  cover: z.string(),
+  categoryId: z.string().nullable(),
+  listed: z.boolean(),
+  /** Lowest SKU price, fen. */
+  priceFen: z.number(),
+  /** The same in yuan, for seed pages that multiply `price` by quantity. */
+  price: z.number(),
+  stock: z.number(),
+  sales: z.number(),
+});
+export const ProductDetail = ProductSummary.extend({ pictures: z.array(z.string()), skus: z.array(Sku) });
+
+export const ProductInput = z.object({
+  sn: z.string().trim().min(1).max(40).regex(/^[A-Za-z0-9_-]+$/),
+  name: z.string().trim().min(1).max(120),
+  brief: z.string().trim().max(500).default(""),
+  pictures: z.array(url).max(20).default([]),
+  categoryId: id.nullable().default(null),
+  listed: z.boolean().default(true),
+  skus: z.array(SkuInput).min(1).max(100),
+});
+export const ProductPatch = ProductInput.omit({ skus: true, sn: true }).partial();
+
+export const ProductQuery = z.object({
+  q: z.string().trim().max(60).optional(),
+  categoryId: id.optional(),
+  page: z.coerce.number().int().min(1).max(10_000).default(1),
+  pageSize: z.coerce.number().int().min(1).max(100).default(20),
+});
+export const ProductPage = z.object({ items: z.array(ProductSummary), total: z.number(), page: z.number(), pageSize: z.number() });
+
+export const Banner = z.object({ id: z.string(), imageUrl: z.string(), link: z.string(), sort: z.number() });
+export const BannerInput = z.object({ imageUrl: url, link: z.string().max(500).default(""), sort: z.number().int().min(0).default(0) });
+
+export type ProductSummary = z.infer<typeof ProductSummary>;
+export type ProductDetail = z.infer<typeof ProductDetail>;

@@ -1,0 +1,36 @@
+import { index, integer, pgTable, primaryKey, text, timestamp } from "drizzle-orm/pg-core";
+import { products } from "./catalog.schema.js";
+import { users } from "./identity.schema.js";
+
+/** A live stream is a room; its host is the only non-admin who may run it. */
+export const liveStreams = pgTable(
+  "live_streams",
+  {
+    id: text("id").primaryKey(),
+    hostUserId: text("host_user_id")
+      .notNull()
+      .references(() => users.id),
+    title: text("title").notNull(),
+    status: text("status", { enum: ["idle", "live", "ended"] }).notNull().default("idle"),
+    viewerPeak: integer("viewer_peak").notNull().default(0),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index("live_streams_host_idx").on(t.hostUserId)],
+);
+
+/** Products a stream sells, in the host's order. */
+export const streamProducts = pgTable(
+  "stream_products",
+  {
+    streamId: text("stream_id")
+      .notNull()
+      .references(() => liveStreams.id, { onDelete: "cascade" }),
+    productId: text("product_id")
+      .notNull()
+      .references(() => products.id),
+    position: integer("position").notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.streamId, t.productId] })],
+);
+

@@ -1,0 +1,3 @@
+ALTER TABLE "products" DROP COLUMN "picture_url";--> statement-breakpoint
+ALTER TABLE "products" DROP COLUMN "price_fen";--> statement-breakpoint
+ALTER TABLE "products" DROP COLUMN "stock";
