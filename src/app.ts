@@ -7,6 +7,7 @@ import { createAuthenticator } from "./domain/auth.js";
 import { createApi } from "./http/api.js";
 import { authRoutes } from "./http/auth.routes.js";
 import { catalogRoutes } from "./http/catalog.routes.js";
+import { shoppingRoutes } from "./http/shopping.routes.js";
 import { devRoutes } from "./http/dev.routes.js";
 import { healthRoutes } from "./http/health.routes.js";
 import { createOriginCheck } from "./http/origin.js";
@@ -100,8 +101,9 @@ export function createApp(deps: AppDeps) {
     login: createWechatLogin({ apiBase: wechatApiBase, credentials: deps.wechatLogin }),
   });
   if (config.http.devTokens) devRoutes(router, { db: database.db, authenticate });
-  const api = createApi(router, authenticate);
+  const api = createApi(router, authenticate, database.db);
   catalogRoutes(api, database.db);
+  shoppingRoutes(api, database.db);
   const openapi = JSON.stringify(api.openapi({ title: "pinlive HTTP API", version: "1" }));
   router.get("/openapi.json", () => ({ status: 200, body: openapi }));
   app.any("/*", (res) => writeResult(res, { status: 404, body: { code: "NOT_FOUND", message: "No such route." } }));

@@ -1,0 +1,34 @@
+/** A small JSON client for the HTTP API. */
+export function httpClient(baseUrl: string) {
+  return async function call<T = Record<string, unknown>>(
+    method: string,
+    path: string,
+    opts: { body?: unknown; token?: string; headers?: Record<string, string> } = {},
+  ) {
+    const res = await fetch(`${baseUrl}${path}`, {
+      method,
+      headers: {
+        ...(opts.body !== undefined ? { "content-type": "application/json" } : {}),
+        ...(opts.token ? { authorization: `Bearer ${opts.token}` } : {}),
+        ...(opts.headers ?? {}),
+      },
+      body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
+    });
+    const text = await res.text();
+    return { status: res.status, headers: res.headers, body: (text ? JSON.parse(text) : undefined) as T };
+  };
+}
+
+export type HttpClient = ReturnType<typeof httpClient>;
+
+let sn = 0;
+
+/** Creates a listed product with one SKU through the admin API. */
+export async function makeProduct(call: HttpClient, adminToken: string, sku: { priceFen: number; stock: number }, name = "Test product") {
+  const res = await call<{ id: string; skus: { id: string }[] }>("POST", "/v1/admin/products", {
+    token: adminToken,
+    body: { sn: `T-${process.pid}-${Date.now()}-${sn++}`, name, skus: [{ specs: {}, ...sku }] },
+  });
+  if (res.status !== 201) throw new Error(`make product: ${res.status} ${JSON.stringify(res.body)}`);
+  return { productId: res.body.id, skuId: res.body.skus[0]!.id };
+}
