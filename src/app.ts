@@ -7,7 +7,9 @@ import { createAuthenticator } from "./domain/auth.js";
 import { createApi } from "./http/api.js";
 import { authRoutes } from "./http/auth.routes.js";
 import { catalogRoutes } from "./http/catalog.routes.js";
+import { ordersRoutes } from "./http/orders.routes.js";
 import { shoppingRoutes } from "./http/shopping.routes.js";
+import { createOrders } from "./orders/orders.service.js";
 import { devRoutes } from "./http/dev.routes.js";
 import { healthRoutes } from "./http/health.routes.js";
 import { createOriginCheck } from "./http/origin.js";
@@ -104,6 +106,8 @@ export function createApp(deps: AppDeps) {
   const api = createApi(router, authenticate, database.db);
   catalogRoutes(api, database.db);
   shoppingRoutes(api, database.db);
+  const orders = createOrders({ db: database.db, payTimeoutSec: config.orders.payTimeoutSec });
+  ordersRoutes(api, { db: database.db, orders });
   const openapi = JSON.stringify(api.openapi({ title: "pinlive HTTP API", version: "1" }));
   router.get("/openapi.json", () => ({ status: 200, body: openapi }));
   app.any("/*", (res) => writeResult(res, { status: 404, body: { code: "NOT_FOUND", message: "No such route." } }));

@@ -31,6 +31,7 @@ const envSchema = z.object({
 
   DEV_TOKENS: bool.optional(),
   SESSION_TTL_SEC: int(60, 365 * 24 * 3600).default(30 * 24 * 3600),
+  ORDER_PAY_TIMEOUT_SEC: int(60, 24 * 3600).default(15 * 60),
 
   WECHAT_SANDBOX: bool.optional(),
   WECHAT_API_BASE: z.string().url().optional(),
@@ -95,6 +96,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       devTokens: e.DEV_TOKENS ?? !production,
     },
     auth: { sessionTtlSec: e.SESSION_TTL_SEC },
+    orders: { payTimeoutSec: e.ORDER_PAY_TIMEOUT_SEC },
     wechat: {
       /** The in-process stand-in for WeChat's servers, with credentials generated at first run. */
       sandbox,

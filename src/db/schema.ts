@@ -3,3 +3,4 @@ export * from "./identity.schema.js";
 export * from "./catalog.schema.js";
 export * from "./live.schema.js";
 export * from "./shopping.schema.js";
+export * from "./orders.schema.js";

@@ -20,6 +20,8 @@ export const ERRORS = {
   NOT_FOUND: { http: 404, retryable: false, message: "No such resource." },
   STREAM_NOT_FOUND: { http: 404, retryable: false, message: "No such live stream." },
   OUT_OF_STOCK: { http: 409, retryable: false, message: "Not enough stock left." },
+  PRICE_CHANGED: { http: 409, retryable: false, message: "The total changed; show the new total and ask again." },
+  ORDER_STATE: { http: 409, retryable: false, message: "The order is not in a state that allows this." },
   CONFLICT: { http: 409, retryable: false, message: "The request conflicts with the current state." },
   IDEMPOTENCY_IN_PROGRESS: { http: 409, retryable: true, message: "A request with this Idempotency-Key is still running." },
   IDEMPOTENCY_KEY_REUSED: { http: 422, retryable: false, message: "This Idempotency-Key was used with a different request." },

@@ -1,0 +1,92 @@
+import { z } from "zod";
+import type { Db } from "../db/client.js";
+import { CancelOrder, Order, OrderPage, OrderQuery, PlaceOrder, SeedPlaceOrder, ShipOrder, yuanToFen } from "../orders/orders.dto.js";
+import type { Orders } from "../orders/orders.service.js";
+import { AppError } from "../protocol/errors.js";
+import { cartRepo } from "../shopping/cart.repo.js";
+import type { Api } from "./api.js";
+
+const IdParams = z.object({ id: z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/) });
+
+/** Placing, reading, cancelling and fulfilling orders; seed 001's POST /api/orders. */
+export function ordersRoutes(api: Api, deps: { db: Db; orders: Orders }) {
+  const { orders, db } = deps;
+  const me = (user: { userId: string } | null) => user!.userId;
+
+  async function selectedCartLines(userId: string) {
+    const lines = (await cartRepo.lines(db, userId)).filter((l) => l.selected);
+    if (lines.length === 0) throw new AppError("INVALID_PARAMS", "No selected items in the cart.");
+    return lines.map((l) => ({ skuId: l.skuId, quantity: l.quantity }));
+  }
+
+  api.route(
+    {
+      method: "post",
+      path: "/v1/orders",
+      summary: "Place an order (buy now or from the cart); stock is taken now, returned on cancel or timeout",
+      tag: "orders",
+      auth: "user",
+      body: PlaceOrder,
+      response: Order,
+      status: 201,
+      idempotency: "required",
+    },
+    async ({ user, body, headers }) =>
+      orders.place(me(user), {
+        lines: body.items ?? (await selectedCartLines(me(user))),
+        source: body.items ? "buy_now" : "cart",
+        addressId: body.addressId,
+        expectedTotalFen: body.expectedTotalFen,
+        streamId: body.streamId,
+        requestKey: headers["idempotency-key"],
+      }),
+  );
+  api.route({ method: "get", path: "/v1/orders", summary: "My orders", tag: "orders", auth: "user", query: OrderQuery, response: OrderPage }, ({ user, query }) =>
+    orders.list(me(user), query),
+  );
+  api.route({ method: "get", path: "/v1/orders/:id", summary: "One of my orders", tag: "orders", auth: "user", params: IdParams, response: Order }, ({ user, params }) =>
+    orders.get(me(user), params.id),
+  );
+  api.route(
+    { method: "post", path: "/v1/orders/:id/cancel", summary: "Cancel an unpaid order", tag: "orders", auth: "user", params: IdParams, body: CancelOrder, response: Order },
+    ({ user, params, body }) => orders.cancel(me(user), params.id, body.reason),
+  );
+  api.route(
+    { method: "post", path: "/v1/orders/:id/confirm", summary: "Confirm receipt of a shipped order", tag: "orders", auth: "user", params: IdParams, response: Order },
+    ({ user, params }) => orders.confirm(me(user), params.id),
+  );
+
+  api.route({ method: "get", path: "/v1/admin/orders", summary: "All orders", tag: "admin", auth: "admin", query: OrderQuery, response: OrderPage }, ({ query }) =>
+    orders.list(null, query),
+  );
+  api.route(
+    { method: "post", path: "/v1/admin/orders/:id/ship", summary: "Ship a paid order", tag: "admin", auth: "admin", params: IdParams, body: ShipOrder, response: Order },
+    ({ params, body }) => orders.ship(params.id, body.courier, body.trackingNo),
+  );
+  api.route(
+    { method: "post", path: "/v1/admin/orders/:id/confirm", summary: "Confirm receipt for the buyer", tag: "admin", auth: "admin", params: IdParams, response: Order },
+    ({ params }) => orders.confirm(null, params.id),
+  );
+
+  // Seed 001's order page: items are the cart lines it showed, totalAmount its own sum in yuan.
+  api.route(
+    { method: "post", path: "/api/orders", summary: "Seed: place an order from cart lines", tag: "seed", auth: "user", body: SeedPlaceOrder, response: Order, status: 201 },
+    async ({ user, body, headers }) => {
+      const expectedTotalFen = yuanToFen(body.totalAmount);
+      if (expectedTotalFen === null) throw new AppError("INVALID_PARAMS", "totalAmount must be an amount in yuan, like \"128.00\".");
+      const cart = await cartRepo.lines(db, me(user));
+      const lines = body.items.map((item) => {
+        const line = cart.find((l) => l.id === item.id);
+        if (!line) throw new AppError("NOT_FOUND", "An item is no longer in the cart.", { id: item.id });
+        return { skuId: line.skuId, quantity: item.quantity };
+      });
+      return orders.place(me(user), {
+        lines,
+        source: "cart",
+        addressId: body.address.id,
+        expectedTotalFen,
+        requestKey: headers["idempotency-key"],
+      });
+    },
+  );
+}

@@ -1,0 +1,219 @@
+import { randomBytes } from "node:crypto";
+import { and, asc, desc, eq, inArray, sql } from "drizzle-orm";
+import type { Db } from "../db/client.js";
+import { products, skus } from "../db/catalog.schema.js";
+import { orderItems, orders, type OrderStatus } from "../db/orders.schema.js";
+import { cartItems } from "../db/shopping.schema.js";
+import { AppError } from "../protocol/errors.js";
+import { addressRepo } from "../shopping/address.repo.js";
+import type { Order } from "./orders.dto.js";
+
+type OrderRow = typeof orders.$inferSelect;
+type ItemRow = typeof orderItems.$inferSelect;
+
+const iso = (d: Date | null) => (d ? d.toISOString() : null);
+
+function view(o: OrderRow, items: ItemRow[]): Order {
+  return {
+    id: o.id,
+    orderId: o.id,
+    status: o.status,
+    items: items
+      .sort((a, b) => a.line - b.line)
+      .map((i) => ({
+        productId: i.productId,
+        skuId: i.skuId,
+        name: i.name,
+        specs: i.specs,
+        cover: i.cover,
+        unitPriceFen: i.unitPriceFen,
+        quantity: i.quantity,
+        subtotalFen: i.unitPriceFen * i.quantity,
+      })),
+    itemsFen: o.itemsFen,
+    totalFen: o.totalFen,
+    total: o.totalFen / 100,
+    address: o.address,
+    streamId: o.streamId,
+    payDeadline: o.payDeadline.toISOString(),
+    createdAt: o.createdAt.toISOString(),
+    paidAt: iso(o.paidAt),
+    courier: o.courier,
+    trackingNo: o.trackingNo,
+    shippedAt: iso(o.shippedAt),
+    completedAt: iso(o.completedAt),
+    cancelledAt: iso(o.cancelledAt),
+  };
+}
+
+/** An order id that is also a valid WeChat Pay out_trade_no: 32 hex characters. */
+const newOrderId = () => randomBytes(16).toString("hex");
+
+const isUniqueViolation = (err: unknown) =>
+  ((err as { code?: string }).code ?? (err as { cause?: { code?: string } }).cause?.code) === "23505";
+
+export interface PlaceInput {
+  lines: { skuId: string; quantity: number }[];
+  addressId: string;
+  source: "cart" | "buy_now";
+  streamId?: string;
+  expectedTotalFen?: number;
+  /** The request's Idempotency-Key: a second order with the same key returns the first. */
+  requestKey?: string;
+}
+
+/**
+ * Orders: the only place that takes stock for a sale and gives it back. Every state change is a
+ * conditional update on the current status, so it happens once however often it is asked for.
+ */
+export function createOrders(deps: { db: Db; payTimeoutSec: number }) {
+  const { db } = deps;
+
+  async function load(where: ReturnType<typeof and>): Promise<Order | null> {
+    const [o] = await db.select().from(orders).where(where);
+    if (!o) return null;
+    const items = await db.select().from(orderItems).where(eq(orderItems.orderId, o.id));
+    return view(o, items);
+  }
+
+  async function get(userId: string | null, id: string): Promise<Order> {
+    const order = await load(userId ? and(eq(orders.id, id), eq(orders.userId, userId)) : eq(orders.id, id));
+    if (!order) throw new AppError("NOT_FOUND", "No such order.");
+    return order;
+  }
+
+  async function place(userId: string, input: PlaceInput): Promise<Order> {
+    if (input.requestKey) {
+      const existing = await load(and(eq(orders.userId, userId), eq(orders.requestKey, input.requestKey)));
+      if (existing) return existing;
+    }
+    const address = await addressRepo.get(db, userId, input.addressId);
+    const merged = new Map<string, number>();
+    for (const l of input.lines) merged.set(l.skuId, (merged.get(l.skuId) ?? 0) + l.quantity);
+    const lines = [...merged].sort(([a], [b]) => (a < b ? -1 : 1));
+    const id = newOrderId();
+    try {
+      await db.transaction(async (tx) => {
+        const items: (typeof orderItems.$inferInsert)[] = [];
+        let itemsFen = 0;
+        for (const [skuId, quantity] of lines) {
+          // The truth about stock: a conditional decrement that cannot go below zero.
+          const [taken] = await tx
+            .update(skus)
+            .set({ stock: sql`${skus.stock} - ${quantity}` })
+            .where(and(eq(skus.id, skuId), sql`${skus.stock} >= ${quantity}`, sql`exists (select 1 from products p where p.id = ${skus.productId} and p.listed)`))
+            .returning({ productId: skus.productId, priceFen: skus.priceFen, specs: skus.specs });
+          if (!taken) {
+            const [exists] = await tx.select({ id: skus.id }).from(skus).innerJoin(products, eq(products.id, skus.productId)).where(and(eq(skus.id, skuId), eq(products.listed, true)));
+            throw exists ? new AppError("OUT_OF_STOCK", "Not enough stock left.", { skuId }) : new AppError("NOT_FOUND", "No such SKU on sale.", { skuId });
+          }
+          const [product] = await tx.select({ name: products.name, pictures: products.pictures }).from(products).where(eq(products.id, taken.productId));
+          items.push({
+            orderId: id,
+            line: items.length + 1,
+            productId: taken.productId,
+            skuId,
+            name: product!.name,
+            specs: taken.specs,
+            cover: product!.pictures[0] ?? "",
+            unitPriceFen: taken.priceFen,
+            quantity,
+          });
+          itemsFen += taken.priceFen * quantity;
+        }
+        const totalFen = itemsFen;
+        if (input.expectedTotalFen !== undefined && input.expectedTotalFen !== totalFen) {
+          throw new AppError("PRICE_CHANGED", undefined, { totalFen, total: totalFen / 100 });
+        }
+        const { id: _addressId, isDefault: _d, ...snapshot } = address;
+        await tx.insert(orders).values({
+          id,
+          userId,
+          status: "pending_payment",
+          itemsFen,
+          totalFen,
+          address: snapshot,
+          source: input.source,
+          streamId: input.streamId ?? null,
+          requestKey: input.requestKey ?? null,
+          payDeadline: new Date(Date.now() + deps.payTimeoutSec * 1000),
+        });
+        await tx.insert(orderItems).values(items);
+        if (input.source === "cart") {
+          await tx.delete(cartItems).where(and(eq(cartItems.userId, userId), inArray(cartItems.skuId, lines.map(([s]) => s))));
+        }
+      });
+    } catch (err) {
+      // A concurrent request with the same key won the race: its order is the answer.
+      if (input.requestKey && isUniqueViolation(err)) {
+        const existing = await load(and(eq(orders.userId, userId), eq(orders.requestKey, input.requestKey)));
+        if (existing) return existing;
+      }
+      throw err;
+    }
+    return get(userId, id);
+  }
+
+  /** Moves `from` → `to` once; returns the updated row, or explains why not. */
+  async function transition(
+    tx: Db,
+    id: string,
+    userId: string | null,
+    from: OrderStatus[],
+    to: OrderStatus,
+    set: Partial<typeof orders.$inferInsert> = {},
+  ) {
+    const cond = and(eq(orders.id, id), inArray(orders.status, from), userId ? eq(orders.userId, userId) : undefined);
+    const [row] = await tx.update(orders).set({ ...set, status: to, updatedAt: new Date() }).where(cond).returning();
+    if (row) return row;
+    const [current] = await tx
+      .select({ status: orders.status })
+      .from(orders)
+      .where(userId ? and(eq(orders.id, id), eq(orders.userId, userId)) : eq(orders.id, id));
+    if (!current) throw new AppError("NOT_FOUND", "No such order.");
+    throw new AppError("ORDER_STATE", `The order is ${current.status}.`, { status: current.status });
+  }
+
+  /** Cancels an unpaid order and gives its stock back, exactly once. */
+  async function cancel(userId: string | null, id: string, reason: string): Promise<Order> {
+    await db.transaction(async (tx) => {
+      await transition(tx, id, userId, ["pending_payment"], "cancelled", { cancelledAt: new Date(), cancelReason: reason });
+      const items = await tx.select().from(orderItems).where(eq(orderItems.orderId, id)).orderBy(asc(orderItems.skuId));
+      for (const i of items) await tx.update(skus).set({ stock: sql`${skus.stock} + ${i.quantity}` }).where(eq(skus.id, i.skuId));
+    });
+    return get(userId, id);
+  }
+
+  async function ship(id: string, courier: string, trackingNo: string) {
+    await transition(db, id, null, ["paid"], "shipped", { courier, trackingNo, shippedAt: new Date() });
+    return get(null, id);
+  }
+
+  async function confirm(userId: string | null, id: string) {
+    await transition(db, id, userId, ["shipped"], "completed", { completedAt: new Date() });
+    return get(userId, id);
+  }
+
+  async function list(userId: string | null, q: { status?: OrderStatus; page: number; pageSize: number }) {
+    const cond = and(userId ? eq(orders.userId, userId) : undefined, q.status ? eq(orders.status, q.status) : undefined);
+    const rows = await db
+      .select()
+      .from(orders)
+      .where(cond)
+      .orderBy(desc(orders.createdAt), desc(orders.id))
+      .limit(q.pageSize)
+      .offset((q.page - 1) * q.pageSize);
+    const items = rows.length ? await db.select().from(orderItems).where(inArray(orderItems.orderId, rows.map((r) => r.id))) : [];
+    const [count] = await db.select({ n: sql<string>`count(*)` }).from(orders).where(cond);
+    return {
+      items: rows.map((o) => view(o, items.filter((i) => i.orderId === o.id))),
+      total: Number(count?.n ?? 0),
+      page: q.page,
+      pageSize: q.pageSize,
+    };
+  }
+
+  return { place, get, list, cancel, ship, confirm, transition };
+}
+
+export type Orders = ReturnType<typeof createOrders>;
