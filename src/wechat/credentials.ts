@@ -1,4 +1,4 @@
-import { randomBytes } from "node:crypto";
+import { generateKeyPairSync, randomBytes, randomInt } from "node:crypto";
 import { eq } from "drizzle-orm";
 import type { Db } from "../db/client.js";
 import { devCredentials } from "../db/schema.js";
@@ -21,4 +21,67 @@ export async function sandboxLoginCredentials(db: Db): Promise<LoginCredentials>
   await db.insert(devCredentials).values({ name: "wechat-login", value: generated }).onConflictDoNothing();
   const [row] = await db.select().from(devCredentials).where(eq(devCredentials.name, "wechat-login"));
   return row!.value as LoginCredentials;
+}
+
+/** What our server needs to call WeChat Pay v3 and check what it sends back. */
+export interface PayCredentials {
+  mchid: string;
+  /** The mini program's appid, which payments are made under. */
+  appId: string;
+  merchantSerial: string;
+  merchantPrivateKey: string;
+  /** 32-character key for AEAD_AES_256_GCM resources. */
+  apiV3Key: string;
+  /** WeChat Pay's public key(s) by id ("PUB_KEY_ID_…"): notifications and responses are signed with them. */
+  platformKeys: Record<string, string>;
+}
+
+/** The sandbox's own half: the keys WeChat would hold. */
+export interface SandboxPaySecrets {
+  merchantPublicKey: string;
+  platformKeyId: string;
+  platformPrivateKey: string;
+}
+
+function rsaPair() {
+  const { publicKey, privateKey } = generateKeyPairSync("rsa", {
+    modulusLength: 2048,
+    publicKeyEncoding: { type: "spki", format: "pem" },
+    privateKeyEncoding: { type: "pkcs8", format: "pem" },
+  });
+  return { publicKey, privateKey };
+}
+
+/** Sandbox merchant and platform keys, generated once (by the first node) and kept in the database. */
+export async function sandboxPayCredentials(db: Db, appId: string): Promise<{ pay: PayCredentials; sandbox: SandboxPaySecrets }> {
+  const [existing] = await db.select().from(devCredentials).where(eq(devCredentials.name, "wechat-pay"));
+  if (!existing) {
+    const merchant = rsaPair();
+    const platform = rsaPair();
+    const platformKeyId = `PUB_KEY_ID_${randomBytes(12).toString("hex").toUpperCase()}`;
+    const value = {
+      mchid: String(1_900_000_000 + randomInt(99_999_999)),
+      merchantSerial: randomBytes(20).toString("hex").toUpperCase(),
+      merchantPrivateKey: merchant.privateKey,
+      merchantPublicKey: merchant.publicKey,
+      apiV3Key: randomBytes(16).toString("hex"),
+      platformKeyId,
+      platformPrivateKey: platform.privateKey,
+      platformPublicKey: platform.publicKey,
+    };
+    await db.insert(devCredentials).values({ name: "wechat-pay", value }).onConflictDoNothing();
+  }
+  const [row] = await db.select().from(devCredentials).where(eq(devCredentials.name, "wechat-pay"));
+  const v = row!.value as Record<string, string>;
+  return {
+    pay: {
+      mchid: v.mchid!,
+      appId,
+      merchantSerial: v.merchantSerial!,
+      merchantPrivateKey: v.merchantPrivateKey!,
+      apiV3Key: v.apiV3Key!,
+      platformKeys: { [v.platformKeyId!]: v.platformPublicKey! },
+    },
+    sandbox: { merchantPublicKey: v.merchantPublicKey!, platformKeyId: v.platformKeyId!, platformPrivateKey: v.platformPrivateKey! },
+  };
 }
