@@ -22,7 +22,11 @@ import { createRoomStore } from "./realtime/room-store.redis.js";
 import { attachRawTransport } from "./realtime/transport.uws.js";
 import { attachSocketIoTransport } from "./realtime/transport.socketio.js";
 import { redisKeys } from "./redis/keys.js";
-import type { LoginCredentials } from "./wechat/credentials.js";
+import type { LoginCredentials, PayCredentials, SandboxPaySecrets } from "./wechat/credentials.js";
+import { createPayClient } from "./wechat/pay.client.js";
+import { paySandboxRoutes } from "./wechat/sandbox/pay.sandbox.js";
+import { paymentsRoutes } from "./http/payments.routes.js";
+import { createPayments } from "./payments/payments.service.js";
 import { createWechatLogin } from "./wechat/login.client.js";
 import { loginSandboxRoutes } from "./wechat/sandbox/login.sandbox.js";
 
@@ -40,6 +44,8 @@ export interface AppDeps {
   ioSub: Redis;
   /** Our mini program's appid and secret (the sandbox's generated ones in development). */
   wechatLogin: LoginCredentials;
+  /** Merchant credentials, and the sandbox's own keys when the sandbox is on. */
+  wechatPay: { pay: PayCredentials; sandbox: SandboxPaySecrets | null };
 }
 
 /** Fails fast when uWebSockets.js fell back to its JS shim (no native binary for this Node). */
@@ -108,6 +114,24 @@ export function createApp(deps: AppDeps) {
   shoppingRoutes(api, database.db);
   const orders = createOrders({ db: database.db, payTimeoutSec: config.orders.payTimeoutSec });
   ordersRoutes(api, { db: database.db, orders });
+  const publicBase = () => config.wechat.publicBaseUrl ?? selfBase;
+  const payClient = createPayClient({
+    apiBase: () => config.wechat.payApiBase ?? `${selfBase}/sandbox/wechat`,
+    credentials: deps.wechatPay.pay,
+  });
+  if (config.wechat.sandbox && deps.wechatPay.sandbox) {
+    paySandboxRoutes(router, { db: database.db, log, pay: deps.wechatPay.pay, secrets: deps.wechatPay.sandbox });
+  }
+  const payments = createPayments({
+    db: database.db,
+    orders,
+    pay: payClient,
+    log,
+    notifyUrl: () => `${publicBase()}/v1/pay/notify`,
+    refundNotifyUrl: () => `${publicBase()}/v1/pay/refund-notify`,
+    publish: (roomId, event) => hub.publish(roomId, event),
+  });
+  paymentsRoutes(api, router, { payments, log });
   const openapi = JSON.stringify(api.openapi({ title: "pinlive HTTP API", version: "1" }));
   router.get("/openapi.json", () => ({ status: 200, body: openapi }));
   app.any("/*", (res) => writeResult(res, { status: 404, body: { code: "NOT_FOUND", message: "No such route." } }));

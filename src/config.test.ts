@@ -1,6 +1,18 @@
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "./config.js";
 
+const wechatEnv = {
+  WECHAT_APPID: "wx0123456789abcdef",
+  WECHAT_SECRET: "s",
+  PUBLIC_BASE_URL: "https://shop.example.com",
+  WECHATPAY_MCHID: "1900000001",
+  WECHATPAY_MERCHANT_SERIAL: "ABC",
+  WECHATPAY_PRIVATE_KEY_FILE: "/etc/pinlive/apiclient_key.pem",
+  WECHATPAY_APIV3_KEY: "0123456789abcdef0123456789abcdef",
+  WECHATPAY_PLATFORM_KEY_ID: "PUB_KEY_ID_0001",
+  WECHATPAY_PLATFORM_PUBLIC_KEY_FILE: "/etc/pinlive/pub_key.pem",
+};
+
 describe("config", () => {
   it("has working defaults", () => {
     const c = loadConfig({});
@@ -16,18 +28,19 @@ describe("config", () => {
     );
   });
   it("refuses dev tokens in production and closes origins by default there", () => {
-    const wechat = { WECHAT_APPID: "wx0123456789abcdef", WECHAT_SECRET: "s" };
+    const wechat = wechatEnv;
     expect(() => loadConfig({ NODE_ENV: "production", DEV_TOKENS: "true", ...wechat })).toThrow(/DEV_TOKENS/);
     const prod = loadConfig({ NODE_ENV: "production", ...wechat });
     expect(prod.http.devTokens).toBe(false);
     expect(prod.http.allowedOrigins).toEqual([]);
   });
   it("never runs the WeChat sandbox in production, and needs real credentials there", () => {
-    expect(() => loadConfig({ NODE_ENV: "production", WECHAT_SANDBOX: "true", WECHAT_APPID: "wx1", WECHAT_SECRET: "s" })).toThrow(/WECHAT_SANDBOX/);
-    expect(() => loadConfig({ NODE_ENV: "production" })).toThrow(/WECHAT_APPID/);
-    expect(loadConfig({ NODE_ENV: "production", WECHAT_APPID: "wx1", WECHAT_SECRET: "s" }).wechat).toMatchObject({
+    expect(() => loadConfig({ NODE_ENV: "production", WECHAT_SANDBOX: "true", ...wechatEnv })).toThrow(/WECHAT_SANDBOX/);
+    expect(() => loadConfig({ NODE_ENV: "production" })).toThrow(/WECHAT_APPID[\s\S]*WECHATPAY_APIV3_KEY/);
+    expect(loadConfig({ NODE_ENV: "production", ...wechatEnv }).wechat).toMatchObject({
       sandbox: false,
       apiBase: "https://api.weixin.qq.com",
+      payApiBase: "https://api.mch.weixin.qq.com",
     });
     expect(loadConfig({}).wechat).toMatchObject({ sandbox: true, apiBase: null });
   });

@@ -37,6 +37,14 @@ const envSchema = z.object({
   WECHAT_API_BASE: z.string().url().optional(),
   WECHAT_APPID: z.string().min(1).optional(),
   WECHAT_SECRET: z.string().min(1).optional(),
+  PUBLIC_BASE_URL: z.string().url().optional(),
+  WECHATPAY_API_BASE: z.string().url().optional(),
+  WECHATPAY_MCHID: z.string().regex(/^\d{8,12}$/).optional(),
+  WECHATPAY_MERCHANT_SERIAL: z.string().min(1).optional(),
+  WECHATPAY_PRIVATE_KEY_FILE: z.string().min(1).optional(),
+  WECHATPAY_APIV3_KEY: z.string().length(32).optional(),
+  WECHATPAY_PLATFORM_KEY_ID: z.string().min(1).optional(),
+  WECHATPAY_PLATFORM_PUBLIC_KEY_FILE: z.string().min(1).optional(),
   DEMO_DATA: bool.default(false),
 
   HUB_TICK_MS: int(10, 1000).default(50),
@@ -77,8 +85,22 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new Error("Invalid configuration:\n  WECHAT_SANDBOX: the WeChat sandbox cannot be enabled in production");
   }
   const sandbox = e.WECHAT_SANDBOX ?? !production;
-  if (!sandbox && (!e.WECHAT_APPID || !e.WECHAT_SECRET)) {
-    throw new Error("Invalid configuration:\n  WECHAT_APPID, WECHAT_SECRET: required when the WeChat sandbox is off");
+  if (!sandbox) {
+    const required = [
+      "WECHAT_APPID",
+      "WECHAT_SECRET",
+      "PUBLIC_BASE_URL",
+      "WECHATPAY_MCHID",
+      "WECHATPAY_MERCHANT_SERIAL",
+      "WECHATPAY_PRIVATE_KEY_FILE",
+      "WECHATPAY_APIV3_KEY",
+      "WECHATPAY_PLATFORM_KEY_ID",
+      "WECHATPAY_PLATFORM_PUBLIC_KEY_FILE",
+    ] as const;
+    const missing = required.filter((k) => !e[k]);
+    if (missing.length > 0) {
+      throw new Error(`Invalid configuration:\n${missing.map((k) => `  ${k}: required when the WeChat sandbox is off`).join("\n")}`);
+    }
   }
   if (e.WS_SOFT_BACKPRESSURE_BYTES >= e.WS_MAX_BACKPRESSURE_BYTES) {
     throw new Error("Invalid configuration:\n  WS_SOFT_BACKPRESSURE_BYTES: must be below WS_MAX_BACKPRESSURE_BYTES");
@@ -104,6 +126,17 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       apiBase: e.WECHAT_API_BASE ?? (sandbox ? null : "https://api.weixin.qq.com"),
       appId: e.WECHAT_APPID ?? null,
       secret: e.WECHAT_SECRET ?? null,
+      /** Where WeChat reaches us (notify URLs); null: this node's own address. */
+      publicBaseUrl: e.PUBLIC_BASE_URL ?? null,
+      payApiBase: e.WECHATPAY_API_BASE ?? (sandbox ? null : "https://api.mch.weixin.qq.com"),
+      pay: {
+        mchid: e.WECHATPAY_MCHID ?? null,
+        merchantSerial: e.WECHATPAY_MERCHANT_SERIAL ?? null,
+        privateKeyFile: e.WECHATPAY_PRIVATE_KEY_FILE ?? null,
+        apiV3Key: e.WECHATPAY_APIV3_KEY ?? null,
+        platformKeyId: e.WECHATPAY_PLATFORM_KEY_ID ?? null,
+        platformPublicKeyFile: e.WECHATPAY_PLATFORM_PUBLIC_KEY_FILE ?? null,
+      },
     },
     db: { url: e.DATABASE_URL ?? null, dataDir: e.DATA_DIR, demoData: e.DEMO_DATA },
     redis: { url: e.REDIS_URL, prefix: e.REDIS_PREFIX },

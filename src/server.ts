@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { createApp } from "./app.js";
 import type { Config } from "./config.js";
 import { openDatabase } from "./db/client.js";
@@ -5,7 +6,7 @@ import { seedDemoData } from "./db/demo-data.js";
 import type { Logger } from "./log.js";
 import { createMetrics } from "./metrics.js";
 import { connectRedis } from "./redis/connect.js";
-import { sandboxLoginCredentials } from "./wechat/credentials.js";
+import { sandboxLoginCredentials, sandboxPayCredentials, type PayCredentials } from "./wechat/credentials.js";
 
 /** Opens the database and Redis, builds the app and listens. `stop` undoes all of it, gracefully. */
 export async function startServer(config: Config, log: Logger) {
@@ -19,7 +20,8 @@ export async function startServer(config: Config, log: Logger) {
   const wechatLogin = config.wechat.sandbox
     ? await sandboxLoginCredentials(database.db)
     : { appId: config.wechat.appId!, secret: config.wechat.secret! };
-  const app = createApp({ config, log, metrics, database, redis, redisSub, ioPub, ioSub, wechatLogin });
+  const wechatPay = config.wechat.sandbox ? await sandboxPayCredentials(database.db, wechatLogin.appId) : { pay: merchantPayCredentials(config, wechatLogin.appId), sandbox: null };
+  const app = createApp({ config, log, metrics, database, redis, redisSub, ioPub, ioSub, wechatLogin, wechatPay });
   const port = await app.listen(config.http.host, config.http.port);
   log.info({ port, host: config.http.host, database: database.kind }, "listening");
   return {
@@ -37,3 +39,16 @@ export async function startServer(config: Config, log: Logger) {
 }
 
 export type RunningServer = Awaited<ReturnType<typeof startServer>>;
+
+/** The merchant's real credentials, from the files and values the configuration names. */
+function merchantPayCredentials(config: Config, appId: string): PayCredentials {
+  const p = config.wechat.pay;
+  return {
+    mchid: p.mchid!,
+    appId,
+    merchantSerial: p.merchantSerial!,
+    merchantPrivateKey: readFileSync(p.privateKeyFile!, "utf8"),
+    apiV3Key: p.apiV3Key!,
+    platformKeys: { [p.platformKeyId!]: readFileSync(p.platformPublicKeyFile!, "utf8") },
+  };
+}

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { useTestServices } from "./support/services.js";
 import { spawnServer, startTestServer, type SpawnedServer, type TestServer } from "./support/servers.js";
 import { CLOSE_CODES } from "../src/protocol/errors.js";
+import { productionWechatEnv } from "./support/wechat.js";
 import { devSession, devStream, WsClient } from "./support/clients.js";
 
 const post = (url: string, body: string, headers: Record<string, string> = {}) =>
@@ -18,8 +19,7 @@ describe("http", () => {
     production = await spawnServer(services.databaseUrl, services.redisPrefix, {
       NODE_ENV: "production",
       ALLOWED_ORIGINS: "https://console.pinlive.test",
-      WECHAT_APPID: "wx0000000000000000",
-      WECHAT_SECRET: "not-used-here",
+      ...productionWechatEnv(),
     });
   });
   afterAll(async () => {
@@ -79,6 +79,7 @@ describe("http", () => {
     expect(res.status).toBe(404);
     expect((await post(`${production.url}/sandbox/wechat/login-code`, "{}")).status).toBe(404);
     expect((await fetch(`${production.url}/sandbox/wechat/sns/jscode2session?appid=wx0000000000000000`)).status).toBe(404);
+    expect((await post(`${production.url}/sandbox/wechat/pay`, "{}")).status).toBe(404);
     await expect(WsClient.connect(`${production.ws}/live-stream/any/ws`, { headers: { origin: "https://evil.test" } })).rejects.toMatchObject({
       status: 403,
     });

@@ -35,6 +35,8 @@ export const orders = pgTable(
     payDeadline: timestamp("pay_deadline", { withTimezone: true }).notNull(),
     paidAt: timestamp("paid_at", { withTimezone: true }),
     transactionId: text("transaction_id"),
+    /** Refunded so far (successful refunds only). */
+    refundedFen: integer("refunded_fen").notNull().default(0),
     courier: text("courier"),
     trackingNo: text("tracking_no"),
     shippedAt: timestamp("shipped_at", { withTimezone: true }),

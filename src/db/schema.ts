@@ -4,3 +4,4 @@ export * from "./catalog.schema.js";
 export * from "./live.schema.js";
 export * from "./shopping.schema.js";
 export * from "./orders.schema.js";
+export * from "./payments.schema.js";

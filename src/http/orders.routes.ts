@@ -85,6 +85,7 @@ export function ordersRoutes(api: Api, deps: { db: Db; orders: Orders }) {
         source: "cart",
         addressId: body.address.id,
         expectedTotalFen,
+        streamId: body.streamId,
         requestKey: headers["idempotency-key"],
       });
     },

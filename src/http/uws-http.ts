@@ -12,6 +12,8 @@ export interface RequestContext {
   headers: Record<string, string>;
   /** Parsed JSON body (undefined when there is none). */
   body: unknown;
+  /** The body exactly as received, for signature checks. */
+  rawBody: string;
 }
 
 export interface HandlerResult {
@@ -118,11 +120,13 @@ export function createRouter(app: TemplatedApp, log: Logger, opts: { maxBodyByte
         query: new URLSearchParams(req.getQuery() ?? ""),
         headers: copyHeaders(req),
         body: undefined,
+        rawBody: "",
       };
       void (async () => {
         try {
           if (ctx.method !== "GET" && ctx.method !== "DELETE") {
             const raw = await readBody(res, opts.maxBodyBytes, () => aborted);
+            ctx.rawBody = raw.toString("utf8");
             if (raw.length > 0) ctx.body = parseJsonBody(raw, ctx.headers["content-type"]);
           }
           const result = await handler(ctx);

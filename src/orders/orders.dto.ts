@@ -68,6 +68,8 @@ export const SeedPlaceOrder = z.object({
   address: z.object({ id }).loose(),
   totalAmount: z.union([z.string(), z.number()]),
   paymentMethod: z.literal("wechat").default("wechat"),
+  /** Not sent by the seed page; our live page adds the room the purchase came from. */
+  streamId: id.optional(),
 });
 
 /** Exact yuan → fen for a decimal like "128.00" or 128; null when it is not an amount. */

@@ -121,7 +121,13 @@ export const CommentDeletedEvent = z.object({
   seq: z.number().int(),
   commentId: z.string(),
 });
-export const RoomEvent = z.discriminatedUnion("type", [CommentEvent, CommentDeletedEvent]);
+/** Someone just bought: pushed to the room once per paid order, never sampled. */
+export const PurchaseEvent = z.object({
+  type: z.literal("purchase"),
+  seq: z.number().int(),
+  purchase: z.object({ buyer: z.string(), productId: z.string(), productName: z.string(), quantity: z.number().int(), at: z.number().int() }),
+});
+export const RoomEvent = z.discriminatedUnion("type", [CommentEvent, CommentDeletedEvent, PurchaseEvent]);
 export type RoomEvent = z.infer<typeof RoomEvent>;
 /** A room event before the room's sequence gives it a seq. */
 export type UnsequencedEvent = RoomEvent extends infer E ? (E extends RoomEvent ? Omit<E, "seq"> : never) : never;
@@ -191,6 +197,7 @@ export const ErrorReply = z.object({
 export const ServerMessage = z.discriminatedUnion("type", [
   CommentEvent,
   CommentDeletedEvent,
+  PurchaseEvent,
   ViewerCountPush,
   LikeCountPush,
   HighlightPush,

@@ -54,7 +54,7 @@ export function parseAuthorization(header: string | undefined): Record<"mchid" |
   const fields: Record<string, string> = {};
   for (const m of header.slice(AUTH_SCHEMA.length + 1).matchAll(/(\w+)="([^"]*)"/g)) fields[m[1]!] = m[2]!;
   for (const k of ["mchid", "nonce_str", "signature", "timestamp", "serial_no"]) if (!fields[k]) return null;
-  return fields as Record<"mchid" | "nonce_str" | "signature" | "timestamp" | "serial_no", string>;
+  return fields;
 }
 
 export interface EncryptedResource {

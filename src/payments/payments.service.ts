@@ -1,0 +1,188 @@
+import { createHash } from "node:crypto";
+import { and, eq, inArray, sql } from "drizzle-orm";
+import type { Db } from "../db/client.js";
+import { products } from "../db/catalog.schema.js";
+import { users } from "../db/identity.schema.js";
+import { orderItems, orders } from "../db/orders.schema.js";
+import { payments, refunds } from "../db/payments.schema.js";
+import type { Logger } from "../log.js";
+import type { Orders } from "../orders/orders.service.js";
+import { AppError } from "../protocol/errors.js";
+import type { UnsequencedEvent } from "../protocol/messages.js";
+import { RefundNotice, Transaction, type NotifyHeaders, type PayClient } from "../wechat/pay.client.js";
+
+/** A prepay_id is valid for two hours at WeChat; reuse it a little less long. */
+const PREPAY_REUSE_MS = 110 * 60 * 1000;
+
+export interface PaymentsDeps {
+  db: Db;
+  orders: Orders;
+  pay: PayClient;
+  log: Logger;
+  /** Where WeChat Pay posts notifications (our own public URL). */
+  notifyUrl: () => string;
+  refundNotifyUrl: () => string;
+  /** Publishes an event to a live room (the hub). */
+  publish: (roomId: string, event: UnsequencedEvent) => Promise<unknown>;
+}
+
+const maskName = (name: string) => `${[...name][0] ?? "*"}***`;
+
+/**
+ * Payments and refunds through WeChat Pay v3. A payment notification is applied at most once (a
+ * conditional state change on the order); a payment for an order that was already cancelled is
+ * refunded automatically; refunds have stable out_refund_no values so retries are the same refund.
+ */
+export function createPayments(deps: PaymentsDeps) {
+  const { db, pay, log } = deps;
+
+  /** wx.requestPayment parameters for one of the user's unpaid orders. */
+  async function jsapiParams(userId: string, orderId: string) {
+    const order = await deps.orders.get(userId, orderId);
+    if (order.status !== "pending_payment") throw new AppError("ORDER_STATE", `The order is ${order.status}.`, { status: order.status });
+    const [user] = await db.select({ openid: users.openid }).from(users).where(eq(users.id, userId));
+    if (!user?.openid) throw new AppError("FORBIDDEN", "Log in with WeChat to pay.");
+    const [existing] = await db.select().from(payments).where(eq(payments.orderId, orderId));
+    let prepayId = existing && existing.expiresAt > new Date() && existing.amountFen === order.totalFen ? existing.prepayId : null;
+    if (!prepayId) {
+      prepayId = await pay.prepayJsapi({
+        description: order.items.map((i) => i.name).join(", ").slice(0, 120) || "pinlive order",
+        outTradeNo: order.id,
+        amountFen: order.totalFen,
+        openid: user.openid,
+        notifyUrl: deps.notifyUrl(),
+        timeExpire: new Date(order.payDeadline),
+      });
+      const row = { orderId, prepayId, amountFen: order.totalFen, openid: user.openid, expiresAt: new Date(Date.now() + PREPAY_REUSE_MS) };
+      await db.insert(payments).values(row).onConflictDoUpdate({ target: payments.orderId, set: row });
+    }
+    return { orderId, ...pay.requestPaymentParams(prepayId) };
+  }
+
+  /** Applies a TRANSACTION.SUCCESS resource once. Throws INVALID_PARAMS when it does not match our order. */
+  async function applyTransaction(resource: unknown) {
+    const t = Transaction.safeParse(resource);
+    if (!t.success) throw new AppError("INVALID_PARAMS", "Not a transaction resource.");
+    const tx = t.data;
+    if (tx.mchid !== pay.mchid || tx.appid !== pay.appId) throw new AppError("INVALID_PARAMS", "mchid or appid is not ours.");
+    if (tx.trade_state !== "SUCCESS") return;
+    const [order] = await db.select().from(orders).where(eq(orders.id, tx.out_trade_no));
+    if (!order) {
+      log.error({ outTradeNo: tx.out_trade_no }, "payment for an unknown order");
+      return;
+    }
+    if (tx.amount?.total !== order.totalFen) throw new AppError("INVALID_PARAMS", "The amount does not match the order.");
+    const paidAt = tx.success_time ? new Date(tx.success_time) : new Date();
+    const updated = await db.transaction(async (t) => {
+      const [row] = await t
+        .update(orders)
+        .set({ status: "paid", paidAt, transactionId: tx.transaction_id ?? null, updatedAt: new Date() })
+        .where(and(eq(orders.id, order.id), eq(orders.status, "pending_payment")))
+        .returning();
+      if (!row) return null;
+      const items = await t.select().from(orderItems).where(eq(orderItems.orderId, order.id));
+      for (const i of items) await t.update(products).set({ sales: sql`${products.sales} + ${i.quantity}` }).where(eq(products.id, i.productId));
+      return { row, items };
+    });
+    if (updated) {
+      if (order.streamId) await announcePurchase(order.streamId, order.userId, updated.items);
+      return;
+    }
+    const [now] = await db.select({ status: orders.status, transactionId: orders.transactionId }).from(orders).where(eq(orders.id, order.id));
+    if (now?.status === "cancelled") {
+      // Paid after we closed it (timeout or user cancel): give the money back, once.
+      await refund(order.id, order.totalFen, "order was closed before payment arrived", `auto-${order.id}`);
+    }
+  }
+
+  async function announcePurchase(streamId: string, userId: string, items: { productId: string; name: string; quantity: number }[]) {
+    const [buyer] = await db.select({ nickname: users.nickname }).from(users).where(eq(users.id, userId));
+    for (const i of items) {
+      await deps
+        .publish(streamId, {
+          type: "purchase",
+          purchase: { buyer: maskName(buyer?.nickname ?? ""), productId: i.productId, productName: i.name, quantity: i.quantity, at: Date.now() },
+        })
+        .catch((err: unknown) => log.warn({ err, streamId }, "purchase announcement failed"));
+    }
+  }
+
+  /**
+   * Refunds part or all of a paid order. `key` makes the out_refund_no: the same key is the same
+   * refund at WeChat, however often it is sent.
+   */
+  async function refund(orderId: string, amountFen: number, reason: string, key: string) {
+    const outRefundNo = `R${createHash("sha256").update(`${orderId}\n${key}`).digest("hex").slice(0, 31)}`;
+    const [existing] = await db.select().from(refunds).where(eq(refunds.outRefundNo, outRefundNo));
+    const order = await deps.orders.get(null, orderId);
+    if (!existing) {
+      if (!["paid", "shipped", "completed", "refunding", "cancelled"].includes(order.status)) {
+        throw new AppError("ORDER_STATE", `The order is ${order.status}.`, { status: order.status });
+      }
+      await db.transaction(async (t) => {
+        const [open] = await t
+          .select({ sum: sql<string>`coalesce(sum(${refunds.amountFen}), 0)` })
+          .from(refunds)
+          .where(and(eq(refunds.orderId, orderId), inArray(refunds.status, ["PROCESSING", "SUCCESS"])));
+        const [fresh] = await t.select({ total: orders.totalFen }).from(orders).where(eq(orders.id, orderId)).for("update");
+        if (Number(open?.sum ?? 0) + amountFen > fresh!.total) throw new AppError("CONFLICT", "The refund exceeds what was paid and not yet refunded.");
+        await t.insert(refunds).values({ outRefundNo, orderId, amountFen, reason, status: "PROCESSING" });
+        if (Number(open?.sum ?? 0) + amountFen === fresh!.total && order.status !== "cancelled") {
+          await t.update(orders).set({ status: "refunding", updatedAt: new Date() }).where(and(eq(orders.id, orderId), inArray(orders.status, ["paid", "shipped", "completed"])));
+        }
+      });
+    } else if (existing.amountFen !== amountFen) {
+      throw new AppError("IDEMPOTENCY_KEY_REUSED", "This refund was asked for with another amount.");
+    }
+    const row = existing ?? (await db.select().from(refunds).where(eq(refunds.outRefundNo, outRefundNo)))[0]!;
+    if (row.status === "PROCESSING") {
+      const out = await pay.refund({ outTradeNo: orderId, outRefundNo, refundFen: amountFen, totalFen: order.totalFen, reason, notifyUrl: deps.refundNotifyUrl() });
+      if (out.status === "SUCCESS") await applyRefund({ out_refund_no: outRefundNo, refund_id: out.refund_id, refund_status: "SUCCESS" });
+      else await db.update(refunds).set({ refundId: out.refund_id }).where(eq(refunds.outRefundNo, outRefundNo));
+    }
+    return (await db.select().from(refunds).where(eq(refunds.outRefundNo, outRefundNo)))[0]!;
+  }
+
+  /** Applies a refund result once: the refund row moves PROCESSING → SUCCESS, the order's refunded sum follows. */
+  async function applyRefund(r: { out_refund_no: string; refund_id: string; refund_status: string }) {
+    if (r.refund_status !== "SUCCESS") {
+      await db
+        .update(refunds)
+        .set({ status: r.refund_status === "CLOSED" ? "CLOSED" : "ABNORMAL" })
+        .where(and(eq(refunds.outRefundNo, r.out_refund_no), eq(refunds.status, "PROCESSING")));
+      return;
+    }
+    await db.transaction(async (t) => {
+      const [done] = await t
+        .update(refunds)
+        .set({ status: "SUCCESS", refundId: r.refund_id, succeededAt: new Date() })
+        .where(and(eq(refunds.outRefundNo, r.out_refund_no), eq(refunds.status, "PROCESSING")))
+        .returning();
+      if (!done) return;
+      const [o] = await t
+        .update(orders)
+        .set({ refundedFen: sql`${orders.refundedFen} + ${done.amountFen}`, updatedAt: new Date() })
+        .where(eq(orders.id, done.orderId))
+        .returning();
+      if (o && o.refundedFen >= o.totalFen && o.status !== "cancelled") {
+        await t.update(orders).set({ status: "refunded" }).where(eq(orders.id, o.id));
+      }
+    });
+  }
+
+  /** A notification from WeChat Pay: verified, decrypted, applied once. */
+  async function onNotification(headers: NotifyHeaders, rawBody: string) {
+    const n = pay.openNotification(headers, rawBody);
+    if (n.eventType === "TRANSACTION.SUCCESS") return applyTransaction(n.resource);
+    if (n.eventType.startsWith("REFUND.")) {
+      const r = RefundNotice.safeParse(n.resource);
+      if (!r.success || r.data.mchid !== pay.mchid) throw new AppError("INVALID_PARAMS", "Not our refund.");
+      return applyRefund(r.data);
+    }
+    log.info({ eventType: n.eventType }, "notification ignored");
+  }
+
+  return { jsapiParams, onNotification, refund, applyTransaction };
+}
+
+export type Payments = ReturnType<typeof createPayments>;

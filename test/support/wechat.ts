@@ -1,0 +1,39 @@
+import { generateKeyPairSync } from "node:crypto";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import postgres from "postgres";
+
+/** The sandbox's generated credentials, read from the database (tests act as WeChat with them). */
+export async function sandboxSecrets(databaseUrl: string) {
+  const sql = postgres(databaseUrl, { max: 1, onnotice: () => {} });
+  try {
+    const rows = await sql<{ name: string; value: Record<string, string> }[]>`select name, value from dev_credentials`;
+    const pay = rows.find((r) => r.name === "wechat-pay")!.value;
+    const login = rows.find((r) => r.name === "wechat-login")!.value;
+    return { ...pay, appId: login.appId! } as Record<string, string> & { appId: string };
+  } finally {
+    await sql.end();
+  }
+}
+
+/** Production-shaped WeChat Pay settings with throwaway key files (for starting a production node). */
+export function productionWechatEnv() {
+  const dir = mkdtempSync(join(tmpdir(), "pinlive-keys-"));
+  const pair = () => generateKeyPairSync("rsa", { modulusLength: 2048, publicKeyEncoding: { type: "spki", format: "pem" }, privateKeyEncoding: { type: "pkcs8", format: "pem" } });
+  const merchant = pair();
+  const platform = pair();
+  writeFileSync(join(dir, "apiclient_key.pem"), merchant.privateKey);
+  writeFileSync(join(dir, "pub_key.pem"), platform.publicKey);
+  return {
+    WECHAT_APPID: "wx0000000000000000",
+    WECHAT_SECRET: "not-used-here",
+    PUBLIC_BASE_URL: "https://shop.pinlive.test",
+    WECHATPAY_MCHID: "1900000001",
+    WECHATPAY_MERCHANT_SERIAL: "0123456789ABCDEF",
+    WECHATPAY_PRIVATE_KEY_FILE: join(dir, "apiclient_key.pem"),
+    WECHATPAY_APIV3_KEY: "0123456789abcdef0123456789abcdef",
+    WECHATPAY_PLATFORM_KEY_ID: "PUB_KEY_ID_0000000000000001",
+    WECHATPAY_PLATFORM_PUBLIC_KEY_FILE: join(dir, "pub_key.pem"),
+  };
+}
