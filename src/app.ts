@@ -27,6 +27,9 @@ import { createPayClient } from "./wechat/pay.client.js";
 import { paySandboxRoutes } from "./wechat/sandbox/pay.sandbox.js";
 import { paymentsRoutes } from "./http/payments.routes.js";
 import { createPayments } from "./payments/payments.service.js";
+import { createFlashGate } from "./flash/flash-gate.redis.js";
+import { createFlash } from "./flash/flash.service.js";
+import { flashRoutes } from "./http/flash.routes.js";
 import { createWechatLogin } from "./wechat/login.client.js";
 import { loginSandboxRoutes } from "./wechat/sandbox/login.sandbox.js";
 
@@ -132,6 +135,14 @@ export function createApp(deps: AppDeps) {
     publish: (roomId, event) => hub.publish(roomId, event),
   });
   paymentsRoutes(api, router, { payments, log });
+  const flash = createFlash({
+    db: database.db,
+    orders,
+    gate: createFlashGate(redis, keys),
+    log,
+    setRoomState: (roomId, field, value, push) => hub.setState(roomId, field, value, push),
+  });
+  flashRoutes(api, flash);
   const openapi = JSON.stringify(api.openapi({ title: "pinlive HTTP API", version: "1" }));
   router.get("/openapi.json", () => ({ status: 200, body: openapi }));
   app.any("/*", (res) => writeResult(res, { status: 404, body: { code: "NOT_FOUND", message: "No such route." } }));
@@ -161,6 +172,7 @@ export function createApp(deps: AppDeps) {
       if (listenSocket) uWS.us_listen_socket_close(listenSocket);
       listenSocket = null;
       raw.close();
+      flash.stop();
       await sio.close();
       await hub.stop();
     },

@@ -28,7 +28,7 @@ export const orders = pgTable(
     itemsFen: integer("items_fen").notNull(),
     totalFen: integer("total_fen").notNull(),
     address: jsonb("address").$type<AddressSnapshot>().notNull(),
-    source: text("source", { enum: ["cart", "buy_now"] }).notNull(),
+    source: text("source", { enum: ["cart", "buy_now", "flash"] }).notNull(),
     streamId: text("stream_id"),
     /** The Idempotency-Key it was created with: one order per (user, key), whatever retries do. */
     requestKey: text("request_key"),
@@ -68,6 +68,8 @@ export const orderItems = pgTable(
     cover: text("cover").notNull(),
     unitPriceFen: integer("unit_price_fen").notNull(),
     quantity: integer("quantity").notNull(),
+    /** Set when the line was bought in a live flash sale (at its live price). */
+    flashSaleId: text("flash_sale_id"),
   },
   (t) => [primaryKey({ columns: [t.orderId, t.line] }), check("order_items_quantity_positive", sql`${t.quantity} > 0`)],
 );

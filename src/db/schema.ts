@@ -5,3 +5,4 @@ export * from "./live.schema.js";
 export * from "./shopping.schema.js";
 export * from "./orders.schema.js";
 export * from "./payments.schema.js";
+export * from "./flash.schema.js";

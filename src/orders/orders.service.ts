@@ -3,6 +3,7 @@ import { and, asc, desc, eq, inArray, sql } from "drizzle-orm";
 import type { Db } from "../db/client.js";
 import { products, skus } from "../db/catalog.schema.js";
 import { orderItems, orders, type OrderStatus } from "../db/orders.schema.js";
+import { flashBuyers, flashSales } from "../db/flash.schema.js";
 import { cartItems } from "../db/shopping.schema.js";
 import { AppError } from "../protocol/errors.js";
 import { addressRepo } from "../shopping/address.repo.js";
@@ -55,12 +56,17 @@ const isUniqueViolation = (err: unknown) =>
 export interface PlaceInput {
   lines: { skuId: string; quantity: number }[];
   addressId: string;
-  source: "cart" | "buy_now";
+  source: "cart" | "buy_now" | "flash";
   streamId?: string;
   expectedTotalFen?: number;
   /** The request's Idempotency-Key: a second order with the same key returns the first. */
   requestKey?: string;
+  /** A live flash sale: one line, at the live price, within the sale's quantity and per-user limit. */
+  flash?: { id: string; priceFen: number; perUserLimit: number };
 }
+
+/** Flash units given back by a cancelled order, for whoever gates the sale (Redis). */
+export type FlashRelease = { flashSaleId: string; userId: string; quantity: number };
 
 /**
  * Orders: the only place that takes stock for a sale and gives it back. Every state change is a
@@ -68,6 +74,8 @@ export interface PlaceInput {
  */
 export function createOrders(deps: { db: Db; payTimeoutSec: number }) {
   const { db } = deps;
+  /** Called after a cancel committed, with the flash units it gave back. */
+  const hooks: { flashReleased: (released: FlashRelease[]) => Promise<void> } = { flashReleased: () => Promise.resolve() };
 
   async function load(where: ReturnType<typeof and>): Promise<Order | null> {
     const [o] = await db.select().from(orders).where(where);
@@ -96,6 +104,7 @@ export function createOrders(deps: { db: Db; payTimeoutSec: number }) {
       await db.transaction(async (tx) => {
         const items: (typeof orderItems.$inferInsert)[] = [];
         let itemsFen = 0;
+        if (input.flash) await takeFlashUnits(tx, input.flash, userId, lines[0]![1]);
         for (const [skuId, quantity] of lines) {
           // The truth about stock: a conditional decrement that cannot go below zero.
           const [taken] = await tx
@@ -116,10 +125,11 @@ export function createOrders(deps: { db: Db; payTimeoutSec: number }) {
             name: product!.name,
             specs: taken.specs,
             cover: product!.pictures[0] ?? "",
-            unitPriceFen: taken.priceFen,
+            unitPriceFen: input.flash?.priceFen ?? taken.priceFen,
             quantity,
+            flashSaleId: input.flash?.id ?? null,
           });
-          itemsFen += taken.priceFen * quantity;
+          itemsFen += (input.flash?.priceFen ?? taken.priceFen) * quantity;
         }
         const totalFen = itemsFen;
         if (input.expectedTotalFen !== undefined && input.expectedTotalFen !== totalFen) {
@@ -154,6 +164,26 @@ export function createOrders(deps: { db: Db; payTimeoutSec: number }) {
     return get(userId, id);
   }
 
+  /** Takes units of a flash sale for a user inside the order's transaction: the sale's cap and the user's limit. */
+  async function takeFlashUnits(tx: Db, flash: { id: string; perUserLimit: number }, userId: string, quantity: number) {
+    const [buyer] = await tx
+      .insert(flashBuyers)
+      .values({ flashSaleId: flash.id, userId, bought: quantity })
+      .onConflictDoUpdate({
+        target: [flashBuyers.flashSaleId, flashBuyers.userId],
+        set: { bought: sql`${flashBuyers.bought} + excluded.bought` },
+        setWhere: sql`${flashBuyers.bought} + excluded.bought <= ${flash.perUserLimit}`,
+      })
+      .returning({ bought: flashBuyers.bought });
+    if (!buyer || buyer.bought > flash.perUserLimit) throw new AppError("LIMIT_EXCEEDED", `At most ${flash.perUserLimit} per person.`);
+    const [sale] = await tx
+      .update(flashSales)
+      .set({ sold: sql`${flashSales.sold} + ${quantity}` })
+      .where(and(eq(flashSales.id, flash.id), eq(flashSales.status, "active"), sql`${flashSales.sold} + ${quantity} <= ${flashSales.quantity}`))
+      .returning({ id: flashSales.id });
+    if (!sale) throw new AppError("SOLD_OUT");
+  }
+
   /** Moves `from` → `to` once; returns the updated row, or explains why not. */
   async function transition(
     tx: Db,
@@ -176,11 +206,22 @@ export function createOrders(deps: { db: Db; payTimeoutSec: number }) {
 
   /** Cancels an unpaid order and gives its stock back, exactly once. */
   async function cancel(userId: string | null, id: string, reason: string): Promise<Order> {
+    const released: FlashRelease[] = [];
     await db.transaction(async (tx) => {
-      await transition(tx, id, userId, ["pending_payment"], "cancelled", { cancelledAt: new Date(), cancelReason: reason });
+      const order = await transition(tx, id, userId, ["pending_payment"], "cancelled", { cancelledAt: new Date(), cancelReason: reason });
       const items = await tx.select().from(orderItems).where(eq(orderItems.orderId, id)).orderBy(asc(orderItems.skuId));
-      for (const i of items) await tx.update(skus).set({ stock: sql`${skus.stock} + ${i.quantity}` }).where(eq(skus.id, i.skuId));
+      for (const i of items) {
+        await tx.update(skus).set({ stock: sql`${skus.stock} + ${i.quantity}` }).where(eq(skus.id, i.skuId));
+        if (!i.flashSaleId) continue;
+        await tx.update(flashSales).set({ sold: sql`${flashSales.sold} - ${i.quantity}` }).where(eq(flashSales.id, i.flashSaleId));
+        await tx
+          .update(flashBuyers)
+          .set({ bought: sql`${flashBuyers.bought} - ${i.quantity}` })
+          .where(and(eq(flashBuyers.flashSaleId, i.flashSaleId), eq(flashBuyers.userId, order.userId)));
+        released.push({ flashSaleId: i.flashSaleId, userId: order.userId, quantity: i.quantity });
+      }
     });
+    if (released.length > 0) await hooks.flashReleased(released);
     return get(userId, id);
   }
 
@@ -213,7 +254,7 @@ export function createOrders(deps: { db: Db; payTimeoutSec: number }) {
     };
   }
 
-  return { place, get, list, cancel, ship, confirm, transition };
+  return { place, get, list, cancel, ship, confirm, transition, hooks };
 }
 
 export type Orders = ReturnType<typeof createOrders>;

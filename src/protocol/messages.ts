@@ -107,6 +107,18 @@ export const Bubble = z.object({
 });
 export type Bubble = z.infer<typeof Bubble>;
 
+export const FlashSale = z.object({
+  id: z.string(),
+  productId: z.string(),
+  skuId: z.string(),
+  priceFen: z.number().int(),
+  quantity: z.number().int(),
+  left: z.number().int(),
+  perUserLimit: z.number().int(),
+  endsAt: z.number().int(),
+});
+export type FlashSale = z.infer<typeof FlashSale>;
+
 export const Pin = z.object({ text: z.string(), by: z.string(), at: z.number().int() });
 export type Pin = z.infer<typeof Pin>;
 
@@ -145,12 +157,15 @@ export const StreamStartPush = z.object({ type: z.literal("stream_start"), strea
 export const StreamEndPush = z.object({ type: z.literal("stream_end"), streamId: z.string(), at: z.number() });
 export const PinnedPush = z.object({ type: z.literal("pinned"), pin: Pin.nullable() });
 export const SlowModePush = z.object({ type: z.literal("slow_mode"), seconds: z.number().int() });
+/** The room's live flash sale and its units left (conflated); null when none runs. */
+export const FlashSalePush = z.object({ type: z.literal("flash_sale"), sale: FlashSale.nullable() });
 export const StatePush = z.discriminatedUnion("type", [
   HighlightPush,
   StreamStartPush,
   StreamEndPush,
   PinnedPush,
   SlowModePush,
+  FlashSalePush,
 ]);
 export type StatePush = z.infer<typeof StatePush>;
 
@@ -159,6 +174,7 @@ export const RoomState = z.object({
   bubble: Bubble.nullable(),
   pinned: Pin.nullable(),
   slowModeSec: z.number().int(),
+  flashSale: FlashSale.nullable(),
 });
 export type RoomState = z.infer<typeof RoomState>;
 
@@ -205,6 +221,7 @@ export const ServerMessage = z.discriminatedUnion("type", [
   StreamEndPush,
   PinnedPush,
   SlowModePush,
+  FlashSalePush,
   SnapshotPush,
   BatchPush,
   AckReply,

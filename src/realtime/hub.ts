@@ -291,7 +291,8 @@ export class Hub {
     });
   }
 
-  private async setState(roomId: string, field: string, value: unknown, push: StatePush) {
+  /** Saves a piece of room state and pushes it to the room on every node (from HTTP and jobs too). */
+  async setState(roomId: string, field: string, value: unknown, push: StatePush) {
     const stored = value === null ? "" : typeof value === "string" ? value : JSON.stringify(value);
     await this.deps.store.setState(roomId, field, stored, JSON.stringify(push));
   }

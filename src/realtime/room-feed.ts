@@ -19,6 +19,7 @@ export function statePushes(before: RoomState, after: RoomState, streamId: strin
   }
   if (JSON.stringify(before.pinned) !== JSON.stringify(after.pinned)) out.push({ type: "pinned", pin: after.pinned });
   if (before.slowModeSec !== after.slowModeSec) out.push({ type: "slow_mode", seconds: after.slowModeSec });
+  if (JSON.stringify(before.flashSale) !== JSON.stringify(after.flashSale)) out.push({ type: "flash_sale", sale: after.flashSale });
   return out;
 }
 
@@ -184,6 +185,9 @@ export class RoomFeed {
         break;
       case "slow_mode":
         room.setState({ slowModeSec: push.seconds });
+        break;
+      case "flash_sale":
+        room.setState({ flashSale: push.sale });
         break;
     }
     for (const sink of this.sinks) sink.push(room.stream.id, frame, push);

@@ -1,4 +1,4 @@
-import { RoomEvent, type Bubble, type Pin, type RoomState, type StreamStatus } from "../protocol/messages.js";
+import { RoomEvent, type Bubble, type FlashSale, type Pin, type RoomState, type StreamStatus } from "../protocol/messages.js";
 import type { EventEntry, RoomClient } from "./client.js";
 import type { LoadedRoom } from "./room-store.redis.js";
 
@@ -32,7 +32,7 @@ export class LocalRoom {
   readonly members = new Set<RoomClient>();
   epoch = "";
   lastSeq = 0;
-  state: RoomState = { status: "idle", bubble: null, pinned: null, slowModeSec: 0 };
+  state: RoomState = { status: "idle", bubble: null, pinned: null, slowModeSec: 0, flashSale: null };
   muted = new Map<string, number>();
   viewerCount = 0;
   likeCount = 0;
@@ -186,5 +186,6 @@ function stateFromHash(h: Record<string, string>): RoomState {
     bubble: parseJson<Bubble>(h.bubble),
     pinned: parseJson<Pin>(h.pinned),
     slowModeSec: Number(h.slowModeSec ?? 0) || 0,
+    flashSale: parseJson<FlashSale>(h.flashSale),
   };
 }

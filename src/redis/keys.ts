@@ -24,6 +24,12 @@ export function redisKeys(prefix: string) {
       /** Sharded pub/sub channel of the room (SPUBLISH / SSUBSCRIBE). */
       channel: (id: string) => `${room(id)}:ch`,
     },
+    flash: {
+      /** Units left at the gate. */
+      left: (id: string) => `${prefix}:{flash:${id}}:left`,
+      /** Hash: userId -> units taken at the gate. */
+      bought: (id: string) => `${prefix}:{flash:${id}}:bought`,
+    },
     sandbox: {
       /** A wx.login code the sandbox issued: openid, single use, 5 minutes. */
       loginCode: (code: string) => `${prefix}:sandbox:code:${code}`,

@@ -1,0 +1,38 @@
+import { sql } from "drizzle-orm";
+import { check, index, integer, pgTable, primaryKey, text, timestamp } from "drizzle-orm/pg-core";
+
+/**
+ * A live flash sale: a SKU at a live price, a quantity and a per-user limit, in one stream. `sold`
+ * is the truth (never above `quantity`); Redis only gates the rush in front of it.
+ */
+export const flashSales = pgTable(
+  "flash_sales",
+  {
+    id: text("id").primaryKey(),
+    streamId: text("stream_id").notNull(),
+    skuId: text("sku_id").notNull(),
+    productId: text("product_id").notNull(),
+    priceFen: integer("price_fen").notNull(),
+    quantity: integer("quantity").notNull(),
+    perUserLimit: integer("per_user_limit").notNull(),
+    sold: integer("sold").notNull().default(0),
+    status: text("status", { enum: ["active", "ended"] }).notNull().default("active"),
+    endsAt: timestamp("ends_at", { withTimezone: true }).notNull(),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    index("flash_sales_stream_idx").on(t.streamId),
+    check("flash_sales_sold_bounds", sql`${t.sold} >= 0 and ${t.sold} <= ${t.quantity}`),
+  ],
+);
+
+/** Units each user holds in a flash sale (unpaid orders included); never above the limit. */
+export const flashBuyers = pgTable(
+  "flash_buyers",
+  {
+    flashSaleId: text("flash_sale_id").notNull(),
+    userId: text("user_id").notNull(),
+    bought: integer("bought").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.flashSaleId, t.userId] }), check("flash_buyers_bought_nonnegative", sql`${t.bought} >= 0`)],
+);
