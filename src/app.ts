@@ -30,6 +30,8 @@ import { createPayments } from "./payments/payments.service.js";
 import { createFlashGate } from "./flash/flash-gate.redis.js";
 import { createFlash } from "./flash/flash.service.js";
 import { flashRoutes } from "./http/flash.routes.js";
+import { streamsRoutes } from "./http/streams.routes.js";
+import { createStreams } from "./live/streams.service.js";
 import { createWechatLogin } from "./wechat/login.client.js";
 import { loginSandboxRoutes } from "./wechat/sandbox/login.sandbox.js";
 
@@ -143,6 +145,7 @@ export function createApp(deps: AppDeps) {
     setRoomState: (roomId, field, value, push) => hub.setState(roomId, field, value, push),
   });
   flashRoutes(api, flash);
+  streamsRoutes(api, createStreams(database.db));
   const openapi = JSON.stringify(api.openapi({ title: "pinlive HTTP API", version: "1" }));
   router.get("/openapi.json", () => ({ status: 200, body: openapi }));
   app.any("/*", (res) => writeResult(res, { status: 404, body: { code: "NOT_FOUND", message: "No such route." } }));

@@ -12,6 +12,8 @@ export const liveStreams = pgTable(
       .references(() => users.id),
     title: text("title").notNull(),
     status: text("status", { enum: ["idle", "live", "ended"] }).notNull().default("idle"),
+    /** SHA-256 of the RTMP publish key; the key itself is shown to the host once. */
+    streamKeyHash: text("stream_key_hash"),
     viewerPeak: integer("viewer_peak").notNull().default(0),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),

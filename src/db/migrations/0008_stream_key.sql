@@ -1,0 +1,1 @@
+ALTER TABLE "live_streams" ADD COLUMN "stream_key_hash" text;
