@@ -69,6 +69,7 @@ export function createApi(router: Router, authenticate: Authenticate, db: Db) {
     const mutating = spec.method !== "get";
     router[spec.method](spec.path, async (ctx) => {
       const user = await identify(ctx, spec.auth);
+      if (ctx.bodyError) throw ctx.bodyError;
       const params = parseInput(spec.params ?? z.object({}), Object.fromEntries(names.map((n, i) => [n, ctx.params[i]])));
       const query = parseInput(spec.query ?? z.object({}), Object.fromEntries(ctx.query));
       const body = spec.body ? parseInput(spec.body, ctx.body ?? {}) : undefined;
@@ -84,7 +85,7 @@ export function createApi(router: Router, authenticate: Authenticate, db: Db) {
       if (!IDEMPOTENCY_KEY.test(key)) throw new AppError("INVALID_PARAMS", "Idempotency-Key: 1-64 visible ASCII characters.");
       const scope = `${user?.userId ?? "anonymous"} ${ctx.method} ${ctx.path}`;
       return once(scope, key, requestHash(ctx.method, ctx.path, ctx.body), run);
-    });
+    }, { deferBodyErrors: true });
   }
 
   /** OpenAPI 3.1 for every route registered so far. */

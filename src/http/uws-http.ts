@@ -14,6 +14,8 @@ export interface RequestContext {
   body: unknown;
   /** The body exactly as received, for signature checks. */
   rawBody: string;
+  /** Why the body could not be parsed; raised by the handler after its auth check. */
+  bodyError: AppError | null;
 }
 
 export interface HandlerResult {
@@ -24,6 +26,7 @@ export interface HandlerResult {
 }
 
 export type Handler = (ctx: RequestContext) => Promise<HandlerResult> | HandlerResult;
+export type RouteOptions = { deferBodyErrors?: boolean };
 
 const STATUS_TEXT: Record<number, string> = {
   200: "200 OK",
@@ -109,7 +112,8 @@ function readBody(res: HttpResponse, maxBytes: number, aborted: () => boolean): 
 
 /** Registers routes whose handlers are async, validated and never crash the process. */
 export function createRouter(app: TemplatedApp, log: Logger, opts: { maxBodyBytes: number }) {
-  const register = (method: "get" | "post" | "put" | "del" | "patch", pattern: string, handler: Handler) => {
+  /** deferBodyErrors: the handler raises ctx.bodyError itself (after its auth check). */
+  const register = (method: "get" | "post" | "put" | "del" | "patch", pattern: string, handler: Handler, routeOpts: RouteOptions = {}) => {
     app[method](pattern, (res, req) => {
       let aborted = false;
       res.onAborted(() => (aborted = true));
@@ -121,14 +125,22 @@ export function createRouter(app: TemplatedApp, log: Logger, opts: { maxBodyByte
         headers: copyHeaders(req),
         body: undefined,
         rawBody: "",
+        bodyError: null,
       };
       void (async () => {
         try {
           if (ctx.method !== "GET" && ctx.method !== "DELETE") {
             const raw = await readBody(res, opts.maxBodyBytes, () => aborted);
             ctx.rawBody = raw.toString("utf8");
-            if (raw.length > 0) ctx.body = parseJsonBody(raw, ctx.headers["content-type"]);
+            if (raw.length > 0) {
+              try {
+                ctx.body = parseJsonBody(raw, ctx.headers["content-type"]);
+              } catch (err) {
+                ctx.bodyError = err as AppError;
+              }
+            }
           }
+          if (ctx.bodyError && !routeOpts.deferBodyErrors) throw ctx.bodyError;
           const result = await handler(ctx);
           if (!aborted) writeResult(res, result);
         } catch (err) {
@@ -140,11 +152,11 @@ export function createRouter(app: TemplatedApp, log: Logger, opts: { maxBodyByte
     });
   };
   return {
-    get: (p: string, h: Handler) => register("get", p, h),
-    post: (p: string, h: Handler) => register("post", p, h),
-    put: (p: string, h: Handler) => register("put", p, h),
-    del: (p: string, h: Handler) => register("del", p, h),
-    patch: (p: string, h: Handler) => register("patch", p, h),
+    get: (p: string, h: Handler, o?: RouteOptions) => register("get", p, h, o),
+    post: (p: string, h: Handler, o?: RouteOptions) => register("post", p, h, o),
+    put: (p: string, h: Handler, o?: RouteOptions) => register("put", p, h, o),
+    del: (p: string, h: Handler, o?: RouteOptions) => register("del", p, h, o),
+    patch: (p: string, h: Handler, o?: RouteOptions) => register("patch", p, h, o),
   };
 }
 
