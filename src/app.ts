@@ -118,7 +118,6 @@ export function createApp(deps: AppDeps) {
   catalogRoutes(api, database.db);
   shoppingRoutes(api, database.db);
   const orders = createOrders({ db: database.db, payTimeoutSec: config.orders.payTimeoutSec });
-  ordersRoutes(api, { db: database.db, orders });
   const publicBase = () => config.wechat.publicBaseUrl ?? selfBase;
   const payClient = createPayClient({
     apiBase: () => config.wechat.payApiBase ?? `${selfBase}/sandbox/wechat`,
@@ -137,6 +136,7 @@ export function createApp(deps: AppDeps) {
     publish: (roomId, event) => hub.publish(roomId, event),
   });
   paymentsRoutes(api, router, { payments, log });
+  ordersRoutes(api, { db: database.db, orders, cancel: payments.cancelOrder });
   const flash = createFlash({
     db: database.db,
     orders,

@@ -96,7 +96,10 @@ describe("WeChat Pay through the sandbox", () => {
 
   /** A notification as WeChat Pay would send it, signed with the sandbox's platform key. */
   function notification(orderId: string, totalFen: number, opts: { key?: string; serial?: string; timestamp?: number; signature?: string } = {}) {
-    const resource = {
+    return signedNotification("TRANSACTION.SUCCESS", "transaction", transactionResource(orderId, totalFen), opts);
+  }
+  function transactionResource(orderId: string, totalFen: number) {
+    return {
       appid: secrets.appId,
       mchid: secrets.mchid,
       out_trade_no: orderId,
@@ -107,13 +110,15 @@ describe("WeChat Pay through the sandbox", () => {
       payer: { openid: "o-test" },
       amount: { total: totalFen, payer_total: totalFen, currency: "CNY" },
     };
+  }
+  function signedNotification(eventType: string, originalType: string, resource: unknown, opts: { key?: string; serial?: string; timestamp?: number; signature?: string } = {}) {
     const body = JSON.stringify({
-      id: `evt-${orderId}`,
+      id: `evt-${Math.random()}`,
       create_time: new Date().toISOString(),
       resource_type: "encrypt-resource",
-      event_type: "TRANSACTION.SUCCESS",
-      summary: "支付成功",
-      resource: encryptResource(secrets.apiV3Key!, JSON.stringify(resource), "transaction", "transaction"),
+      event_type: eventType,
+      summary: "通知",
+      resource: encryptResource(secrets.apiV3Key!, JSON.stringify(resource), originalType, originalType),
     });
     const timestamp = String(opts.timestamp ?? Math.floor(Date.now() / 1000));
     const nonceStr = "N0NCE";
@@ -147,7 +152,7 @@ describe("WeChat Pay through the sandbox", () => {
     const valid = notification(order.id, order.totalFen);
     const cases: [string, Response][] = [
       ["forged signature", await post(notification(order.id, order.totalFen, { key: stranger.privateKey }))],
-      ["tampered body", await post(valid, valid.body.replace('"summary":"支付成功"', '"summary":"支付成功 "'))],
+      ["tampered body", await post(valid, valid.body.replace('"summary":"通知"', '"summary":"通知 "'))],
       ["wrong amount", await post(notification(order.id, order.totalFen - 1))],
       ["unknown serial", await post(notification(order.id, order.totalFen, { serial: "PUB_KEY_ID_UNKNOWN" }))],
       ["SIGNTEST probe", await post(notification(order.id, order.totalFen, { signature: "WECHATPAY/SIGNTEST/abcdef" }))],
@@ -221,12 +226,77 @@ describe("WeChat Pay through the sandbox", () => {
     expect(order!.refunded_fen).toBe(10000);
   });
 
-  it("refunds automatically a payment that arrives after the order was cancelled", async () => {
+  it("applies a refund notification once however often it comes", async () => {
+    const o = await paidOrder(6000);
+    const r = await call<{ outRefundNo: string }>("POST", `/v1/admin/orders/${o.order.id}/refund`, { token: admin, headers: key(), body: { amountFen: 6000, reason: "returned" } });
+    await waitForStatus(o.order.id, "refunded");
+    const replay = signedNotification("REFUND.SUCCESS", "refund", {
+      mchid: secrets.mchid,
+      out_trade_no: o.order.id,
+      out_refund_no: r.body.outRefundNo,
+      refund_id: "50-replayed",
+      refund_status: "SUCCESS",
+      amount: { total: 6000, refund: 6000, payer_total: 6000, payer_refund: 6000 },
+    });
+    const replies = await Promise.all(Array.from({ length: 10 }, () => fetch(`${server.url}/v1/pay/refund-notify`, { method: "POST", headers: replay.headers, body: replay.body })));
+    expect(replies.map((x) => x.status)).toEqual(Array(10).fill(204));
+    const sql = postgres(services.databaseUrl, { max: 1, onnotice: () => {} });
+    const [order] = await sql<{ refunded_fen: number; status: string }[]>`select refunded_fen, status from orders where id = ${o.order.id}`;
+    await sql.end();
+    expect(order).toEqual({ refunded_fen: 6000, status: "refunded" });
+  });
+
+  it("queries and closes through our real client against the sandbox", async () => {
+    const { createPayClient } = await import("../src/wechat/pay.client.js");
+    const credentials = {
+      mchid: secrets.mchid!,
+      appId: secrets.appId,
+      merchantSerial: secrets.merchantSerial!,
+      merchantPrivateKey: secrets.merchantPrivateKey!,
+      apiV3Key: secrets.apiV3Key!,
+      platformKeys: { [secrets.platformKeyId!]: secrets.platformPublicKey! },
+    };
+    const client = createPayClient({ apiBase: () => `${server.url}/sandbox/wechat`, credentials });
+    const paid = await paidOrder(3300);
+    expect(await client.query(paid.order.id)).toMatchObject({ trade_state: "SUCCESS", amount: { total: 3300 } });
+    const open = await unpaidOrder(1200, 1);
+    await call("POST", `/v1/orders/${open.order.id}/pay`, { token: open.token });
+    expect((await client.query(open.order.id)).trade_state).toBe("NOTPAY");
+    await client.close(open.order.id);
+    expect((await client.query(open.order.id)).trade_state).toBe("CLOSED");
+    await expect(client.close(paid.order.id)).rejects.toMatchObject({ wechatCode: "ORDERPAID" });
+    // A response WeChat did not sign is refused by our client.
+    const stranger = generateKeyPairSync("rsa", { modulusLength: 2048, publicKeyEncoding: { type: "spki", format: "pem" }, privateKeyEncoding: { type: "pkcs8", format: "pem" } });
+    const forged = createPayClient({
+      apiBase: () => `${server.url}/sandbox/wechat`,
+      credentials: { ...credentials, platformKeys: { [secrets.platformKeyId!]: stranger.publicKey } },
+    });
+    await expect(forged.query(paid.order.id)).rejects.toMatchObject({ code: "AUTH_FAILED" });
+  });
+
+  it("a cancel that races a completed payment ends paid, not cancelled", async () => {
+    const o = await unpaidOrder(4100, 1);
+    const params = (await call<PayParams>("POST", `/v1/orders/${o.order.id}/pay`, { token: o.token })).body;
+    // WeChat has charged the buyer but its notification is still on the way.
+    expect((await call<{ errMsg: string }>("POST", "/sandbox/wechat/pay", { body: { ...params, notifyDelayMs: 2000 } })).body.errMsg).toBe("requestPayment:ok");
+    const cancel = await call("POST", `/v1/orders/${o.order.id}/cancel`, { token: o.token, body: {} });
+    expect(cancel).toMatchObject({ status: 409, body: { code: "ORDER_STATE", details: { status: "paid" } } });
+    expect((await statusOf(o.order.id)).status).toBe("paid");
+    await sleep(2500);
+    expect((await statusOf(o.order.id)).status).toBe("paid");
+    expect(await refundRows(o.order.id)).toEqual([]);
+  });
+
+  it("closes the WeChat transaction on cancel, and refunds a payment that still arrives", async () => {
     const o = await unpaidOrder(4200, 1);
     const params = (await call<PayParams>("POST", `/v1/orders/${o.order.id}/pay`, { token: o.token })).body;
-    await call("POST", `/v1/orders/${o.order.id}/cancel`, { token: o.token, body: {} });
-    // The buyer had the payment sheet open: WeChat still takes the money.
-    expect((await call<{ errMsg: string }>("POST", "/sandbox/wechat/pay", { body: params })).body.errMsg).toBe("requestPayment:ok");
+    expect((await call<Order>("POST", `/v1/orders/${o.order.id}/cancel`, { token: o.token, body: {} })).body.status).toBe("cancelled");
+    expect((await call<{ errMsg: string }>("POST", "/sandbox/wechat/pay", { body: params })).status).toBe(400);
+    // Say WeChat charged it anyway (its close raced the buyer): the notification still comes.
+    const sql = postgres(services.databaseUrl, { max: 1, onnotice: () => {} });
+    await sql`update sandbox_transactions set state = 'SUCCESS', transaction_id = 'late-1' where out_trade_no = ${o.order.id}`;
+    await sql.end();
+    expect((await post(notification(o.order.id, o.order.totalFen))).status).toBe(204);
     const deadline = Date.now() + 10_000;
     while ((await refundRows(o.order.id)).every((r) => r.status !== "SUCCESS") && Date.now() < deadline) await sleep(50);
     expect(await refundRows(o.order.id)).toEqual([{ status: "SUCCESS", amount_fen: 4200 }]);

@@ -9,7 +9,7 @@ import type { Api } from "./api.js";
 const IdParams = z.object({ id: z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/) });
 
 /** Placing, reading, cancelling and fulfilling orders; seed 001's POST /api/orders. */
-export function ordersRoutes(api: Api, deps: { db: Db; orders: Orders }) {
+export function ordersRoutes(api: Api, deps: { db: Db; orders: Orders; cancel: (userId: string | null, orderId: string, reason: string) => Promise<Order> }) {
   const { orders, db } = deps;
   const me = (user: { userId: string } | null) => user!.userId;
 
@@ -49,7 +49,7 @@ export function ordersRoutes(api: Api, deps: { db: Db; orders: Orders }) {
   );
   api.route(
     { method: "post", path: "/v1/orders/:id/cancel", summary: "Cancel an unpaid order", tag: "orders", auth: "user", params: IdParams, body: CancelOrder, response: Order },
-    ({ user, params, body }) => orders.cancel(me(user), params.id, body.reason),
+    ({ user, params, body }) => deps.cancel(me(user), params.id, body.reason),
   );
   api.route(
     { method: "post", path: "/v1/orders/:id/confirm", summary: "Confirm receipt of a shipped order", tag: "orders", auth: "user", params: IdParams, response: Order },

@@ -182,7 +182,30 @@ export function createPayments(deps: PaymentsDeps) {
     log.info({ eventType: n.eventType }, "notification ignored");
   }
 
-  return { jsapiParams, onNotification, refund, applyTransaction };
+  /**
+   * Cancels an unpaid order. If WeChat Pay already has a transaction for it, that transaction is
+   * closed first; if WeChat says it was paid meanwhile, the payment is applied and the cancel
+   * refused. When WeChat cannot be reached the cancel goes ahead: a payment that still arrives
+   * is refunded automatically.
+   */
+  async function cancelOrder(userId: string | null, orderId: string, reason: string) {
+    const [p] = await db.select({ orderId: payments.orderId }).from(payments).where(eq(payments.orderId, orderId));
+    if (p) {
+      try {
+        await pay.close(orderId);
+      } catch (err) {
+        if ((err as { wechatCode?: string }).wechatCode === "ORDERPAID") {
+          await applyTransaction(await pay.query(orderId));
+          const order = await deps.orders.get(userId, orderId);
+          throw new AppError("ORDER_STATE", `The order is ${order.status}.`, { status: order.status });
+        }
+        log.warn({ err, orderId }, "closing the WeChat order failed; cancelling anyway");
+      }
+    }
+    return deps.orders.cancel(userId, orderId, reason);
+  }
+
+  return { jsapiParams, onNotification, refund, applyTransaction, cancelOrder };
 }
 
 export type Payments = ReturnType<typeof createPayments>;

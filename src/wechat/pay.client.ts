@@ -114,8 +114,8 @@ export function createPayClient(opts: { apiBase: () => string; credentials: PayC
     }
     const raw = await res.text();
     const headers = Object.fromEntries(res.headers.entries());
-    if (res.status === 204) return null;
     verifySigned(headers, raw);
+    if (res.status === 204) return null;
     const json = raw ? (JSON.parse(raw) as unknown) : null;
     if (res.status >= 400) {
       const code = (json as { code?: string } | null)?.code ?? String(res.status);

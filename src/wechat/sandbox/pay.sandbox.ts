@@ -37,6 +37,8 @@ const PayRequest = z.object({
   package: z.string().regex(/^prepay_id=/),
   signType: z.literal("RSA"),
   paySign: z.string(),
+  /** Sandbox-only test control: hold the notification back this long (a slow WeChat). */
+  notifyDelayMs: z.number().int().min(0).max(60_000).default(0),
 });
 
 type Tx = typeof sandboxTransactions.$inferSelect;
@@ -100,8 +102,8 @@ export function paySandboxRoutes(router: Router, deps: { db: Db; log: Logger; pa
   });
 
   /** Delivers a signed, encrypted notification, retrying like WeChat until a 2xx or out of tries. */
-  function notify(url: string, eventType: string, summary: string, originalType: string, resource: unknown, attempt = 0) {
-    const delay = NOTIFY_RETRY_DELAYS_MS[attempt];
+  function notify(url: string, eventType: string, summary: string, originalType: string, resource: unknown, attempt = 0, firstDelayMs = 0) {
+    const delay = attempt === 0 ? firstDelayMs : NOTIFY_RETRY_DELAYS_MS[attempt];
     if (delay === undefined) {
       log.warn({ url, eventType }, "notification given up");
       return;
@@ -275,7 +277,7 @@ export function paySandboxRoutes(router: Router, deps: { db: Db; log: Logger; pa
       .where(and(eq(sandboxTransactions.prepayId, prepayId), eq(sandboxTransactions.state, "NOTPAY")))
       .returning();
     if (!paid) return { status: 400, body: { errMsg: "requestPayment:fail order is not payable" } };
-    notify(paid.notifyUrl, "TRANSACTION.SUCCESS", "支付成功", "transaction", transactionJson(paid));
+    notify(paid.notifyUrl, "TRANSACTION.SUCCESS", "支付成功", "transaction", transactionJson(paid), 0, p.notifyDelayMs);
     return { status: 200, body: { errMsg: "requestPayment:ok" } };
   });
 }
