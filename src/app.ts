@@ -176,6 +176,7 @@ export function createApp(deps: AppDeps) {
       listenSocket = null;
       raw.close();
       flash.stop();
+      payments.flushAnnouncements();
       await sio.close();
       await hub.stop();
     },

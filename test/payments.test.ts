@@ -85,7 +85,7 @@ describe("WeChat Pay through the sandbox", () => {
     }
     expect(order).toMatchObject({ status: "paid", totalFen: 25600 });
     const purchase = await viewer.next("purchase");
-    expect(purchase.purchase).toMatchObject({ buyer: "M***", productName: "Longjing 250 g", quantity: 2, productId: p.productId });
+    expect(purchase.purchase).toMatchObject({ buyer: "M***", buyers: 1, productName: "Longjing 250 g", quantity: 2, productId: p.productId });
     expect((await call<{ sales: number }>("GET", `/v1/products/${p.productId}`)).body.sales).toBe(2);
 
     // Paying again is refused by WeChat; the order stays paid once.
@@ -224,6 +224,27 @@ describe("WeChat Pay through the sandbox", () => {
     const [order] = await sql<{ refunded_fen: number }[]>`select refunded_fen from orders where id = ${o.order.id}`;
     await sql.end();
     expect(order!.refunded_fen).toBe(10000);
+  });
+
+  it("gathers purchases of one product in a room into one conflated event", async () => {
+    const host = await devSession(server.url, "Host");
+    const streamId = await devStream(server.url, host.token);
+    const viewer = await WsClient.connect(`${server.ws}/live-stream/${streamId}/ws`);
+    await viewer.next("snapshot");
+    const p = await makeProduct(call, admin, { priceFen: 990, stock: 50 }, "Fan");
+    const buyers = await Promise.all(["Ann", "Bo", "Cai"].map((name) => wechatUser(name)));
+    const placed = await Promise.all(
+      buyers.map((u) =>
+        call<Order>("POST", "/v1/orders", { token: u.token, headers: key(), body: { items: [{ skuId: p.skuId, quantity: 2 }], addressId: u.addressId, streamId } }),
+      ),
+    );
+    const replies = await Promise.all(placed.map((o) => post(notification(o.body.id, o.body.totalFen))));
+    expect(replies.map((r) => r.status)).toEqual([204, 204, 204]);
+    const event = await viewer.next("purchase");
+    expect(event.purchase).toMatchObject({ buyers: 3, quantity: 6, productId: p.productId, productName: "Fan" });
+    await sleep(1000);
+    expect(viewer.of("purchase")).toHaveLength(1);
+    viewer.close();
   });
 
   it("applies a refund notification once however often it comes", async () => {

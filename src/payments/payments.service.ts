@@ -9,6 +9,7 @@ import type { Logger } from "../log.js";
 import type { Orders } from "../orders/orders.service.js";
 import { AppError } from "../protocol/errors.js";
 import type { UnsequencedEvent } from "../protocol/messages.js";
+import { createPurchaseFeed } from "./purchase-feed.js";
 import { RefundNotice, Transaction, type NotifyHeaders, type PayClient } from "../wechat/pay.client.js";
 
 /** A prepay_id is valid for two hours at WeChat; reuse it a little less long. */
@@ -35,6 +36,7 @@ const maskName = (name: string) => `${[...name][0] ?? "*"}***`;
  */
 export function createPayments(deps: PaymentsDeps) {
   const { db, pay, log } = deps;
+  const purchases = createPurchaseFeed(deps.publish, log);
 
   /** wx.requestPayment parameters for one of the user's unpaid orders. */
   async function jsapiParams(userId: string, orderId: string) {
@@ -97,14 +99,7 @@ export function createPayments(deps: PaymentsDeps) {
 
   async function announcePurchase(streamId: string, userId: string, items: { productId: string; name: string; quantity: number }[]) {
     const [buyer] = await db.select({ nickname: users.nickname }).from(users).where(eq(users.id, userId));
-    for (const i of items) {
-      await deps
-        .publish(streamId, {
-          type: "purchase",
-          purchase: { buyer: maskName(buyer?.nickname ?? ""), productId: i.productId, productName: i.name, quantity: i.quantity, at: Date.now() },
-        })
-        .catch((err: unknown) => log.warn({ err, streamId }, "purchase announcement failed"));
-    }
+    for (const i of items) purchases.add(streamId, i.productId, i.name, maskName(buyer?.nickname ?? ""), i.quantity);
   }
 
   /**
@@ -205,7 +200,7 @@ export function createPayments(deps: PaymentsDeps) {
     return deps.orders.cancel(userId, orderId, reason);
   }
 
-  return { jsapiParams, onNotification, refund, applyTransaction, cancelOrder };
+  return { jsapiParams, onNotification, refund, applyTransaction, cancelOrder, flushAnnouncements: () => purchases.flush() };
 }
 
 export type Payments = ReturnType<typeof createPayments>;

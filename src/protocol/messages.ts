@@ -133,11 +133,20 @@ export const CommentDeletedEvent = z.object({
   seq: z.number().int(),
   commentId: z.string(),
 });
-/** Someone just bought: pushed to the room once per paid order, never sampled. */
+/** Someone just bought: paid orders of one product, gathered for half a second; never sampled. */
 export const PurchaseEvent = z.object({
   type: z.literal("purchase"),
   seq: z.number().int(),
-  purchase: z.object({ buyer: z.string(), productId: z.string(), productName: z.string(), quantity: z.number().int(), at: z.number().int() }),
+  purchase: z.object({
+    /** The first buyer's masked name. */
+    buyer: z.string(),
+    /** How many buyers this event stands for ("Mei*** and 11 others"). */
+    buyers: z.number().int(),
+    productId: z.string(),
+    productName: z.string(),
+    quantity: z.number().int(),
+    at: z.number().int(),
+  }),
 });
 export const RoomEvent = z.discriminatedUnion("type", [CommentEvent, CommentDeletedEvent, PurchaseEvent]);
 export type RoomEvent = z.infer<typeof RoomEvent>;
