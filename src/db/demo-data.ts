@@ -31,6 +31,7 @@ export async function seedDemoData(db: Db, log: Logger) {
     .values([
       { id: "demo-host", nickname: "Demo Host" },
       { id: "demo-viewer", nickname: "Demo Viewer" },
+      { id: "demo-admin", nickname: "Demo Admin", role: "admin" },
     ])
     .onConflictDoNothing();
   await db.insert(categories).values(DEMO_CATEGORIES).onConflictDoNothing();
@@ -44,11 +45,13 @@ export async function seedDemoData(db: Db, log: Logger) {
   const [stream] = await db.select().from(liveStreams).where(eq(liveStreams.id, "demo"));
   const host = await createSession(db, "demo-host", 7 * 24 * 3600);
   const viewer = await createSession(db, "demo-viewer", 7 * 24 * 3600);
+  const admin = await createSession(db, "demo-admin", 7 * 24 * 3600);
   log.info(
     {
       streamId: stream?.id,
       hostToken: host.token,
       viewerToken: viewer.token,
+      adminToken: admin.token,
       viewerUrl: `/live-stream/demo/ws?token=${viewer.token}`,
       products: DEMO_PRODUCTS.map((p) => p.id),
     },
