@@ -69,6 +69,11 @@ describe("catalog API", () => {
     const sku = (detail.body.skus as Json[])[0]!;
     const repriced = await call("PATCH", `/v1/admin/skus/${String(sku.id)}`, { priceFen: 9900 }, admin);
     expect(repriced.body).toMatchObject({ priceFen: 9900, price: 99 });
+    // A patch changes only what it sends.
+    expect((repriced.body.skus as Json[])[0]).toMatchObject({ specs: { weight: "250 g" } });
+    await call("PATCH", `/v1/admin/products/${String(created.body.id)}`, { listed: false }, admin);
+    const renamed = await call("PATCH", `/v1/admin/products/${String(created.body.id)}`, { name: "Longjing, spring" }, admin);
+    expect(renamed.body).toMatchObject({ name: "Longjing, spring", listed: false, cover: "https://img.test/lj.jpg", categoryId: cat.body.id });
     expect((await call("DELETE", `/v1/admin/products/${String(created.body.id)}`, undefined, admin)).body).toEqual({ ok: true });
     expect((await call("GET", `/v1/products/${String(created.body.id)}`)).status).toBe(404);
   });

@@ -45,6 +45,7 @@ describe("live flash sale", () => {
     const p = await makeProduct(call, admin, { priceFen: 9900, stock: 1000 }, "Silk fan");
     const viewer = await WsClient.connect(`${server.ws}/live-stream/${streamId}/ws`);
     await viewer.next("snapshot");
+    await call("PUT", `/v1/streams/${streamId}/products`, { token: host.token, body: { productIds: [p.productId] } });
 
     const started = await call<Sale>("POST", `/v1/streams/${streamId}/flash-sales`, {
       token: host.token,
@@ -118,6 +119,9 @@ describe("live flash sale", () => {
     const streamId = await devStream(server.url, host.token);
     const p = await makeProduct(call, admin, { priceFen: 500, stock: 10 });
     const body = { skuId: p.skuId, priceFen: 100, quantity: 5, perUserLimit: 1 };
+    expect((await call("POST", `/v1/streams/${streamId}/flash-sales`, { token: host.token, body })).body).toMatchObject({ code: "FORBIDDEN" });
+    await call("PUT", `/v1/streams/${streamId}/products`, { token: host.token, body: { productIds: [p.productId] } });
+    expect((await call("POST", `/v1/streams/${streamId}/flash-sales`, { token: host.token, body: { ...body, quantity: 11 } })).body).toMatchObject({ code: "OUT_OF_STOCK" });
     expect((await call("POST", `/v1/streams/${streamId}/flash-sales`, { token: stranger.token, body })).body).toMatchObject({ code: "FORBIDDEN" });
     const sale = (await call<Sale>("POST", `/v1/streams/${streamId}/flash-sales`, { token: host.token, body })).body;
     expect((await call("POST", `/v1/flash-sales/${sale.id}/end`, { token: stranger.token })).body).toMatchObject({ code: "FORBIDDEN" });

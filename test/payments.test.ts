@@ -292,7 +292,7 @@ describe("WeChat Pay through the sandbox", () => {
       apiBase: () => `${server.url}/sandbox/wechat`,
       credentials: { ...credentials, platformKeys: { [secrets.platformKeyId!]: stranger.publicKey } },
     });
-    await expect(forged.query(paid.order.id)).rejects.toMatchObject({ code: "AUTH_FAILED" });
+    await expect(forged.query(paid.order.id)).rejects.toMatchObject({ code: "UPSTREAM_UNAVAILABLE", message: "WeChat Pay's answer did not verify." });
   });
 
   it("a cancel that races a completed payment ends paid, not cancelled", async () => {

@@ -25,7 +25,7 @@ describe("live streams", () => {
 
   it("creates a stream the caller hosts, attaches products, and serves seed 003's page", async () => {
     const host = await devSession(server.url, "Host");
-    const created = await call<{ id: string; streamKey: string; hostId: string }>("POST", "/v1/streams", { token: host.token, body: { title: "Spring tea" } });
+    const created = await call<{ id: string; streamKey: string; hostId: string }>("POST", "/v1/streams", { token: admin, body: { title: "Spring tea", hostUserId: host.userId } });
     expect(created.status).toBe(201);
     expect(created.body).toMatchObject({ hostId: host.userId, status: "idle" });
     expect(created.body.streamKey).toMatch(/^sk_[A-Za-z0-9_-]{32}$/);
@@ -56,7 +56,8 @@ describe("live streams", () => {
   it("keeps a stream's products and key to its host (or an admin)", async () => {
     const host = await devSession(server.url, "Host");
     const other = await devSession(server.url, "Other");
-    const s = (await call<{ id: string }>("POST", "/v1/streams", { token: host.token, body: { title: "Mine" } })).body;
+    expect((await call("POST", "/v1/streams", { token: host.token, body: { title: "Self-made" } })).body).toMatchObject({ code: "FORBIDDEN" });
+    const s = (await call<{ id: string }>("POST", "/v1/streams", { token: admin, body: { title: "Mine", hostUserId: host.userId } })).body;
     expect((await call("PUT", `/v1/streams/${s.id}/products`, { token: other.token, body: { productIds: [] } })).body).toMatchObject({ code: "FORBIDDEN" });
     expect((await call("POST", `/v1/streams/${s.id}/key`, { token: other.token })).body).toMatchObject({ code: "FORBIDDEN" });
     expect((await call("POST", `/v1/streams/${s.id}/key`, { token: admin })).status).toBe(200);

@@ -44,7 +44,7 @@ export function httpClient(base: string, sockets: number, timeoutMs = 10_000) {
     return r.body as T;
   }
 
-  return { post, create, close: () => agent.destroy() };
+  return { base, post, create, close: () => agent.destroy() };
 }
 
 export type HttpClient = ReturnType<typeof httpClient>;

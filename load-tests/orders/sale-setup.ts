@@ -35,8 +35,14 @@ export async function setUpSale(http: HttpClient, databaseUrl: string, o: Option
   const sku = (stock: number) => ({ specs: {}, priceFen: 9900, stock });
   const hot = await http.create<Product>("/v1/admin/products", { sn: "BENCH-1", name: "Hot item", skus: [sku(o.quantity)] }, admin);
   const ceiling = await http.create<Product>("/v1/admin/products", { sn: "BENCH-2", name: "Ceiling item", skus: [sku(CEILING_STOCK)] }, admin);
-  const host = await http.create<{ token: string }>("/v1/dev/sessions", { nickname: "host" });
-  const stream = await http.create<{ id: string }>("/v1/streams", { title: "bench" }, host.token);
+  const host = await http.create<{ token: string; userId: string }>("/v1/dev/sessions", { nickname: "host" });
+  const stream = await http.create<{ id: string }>("/v1/streams", { title: "bench", hostUserId: host.userId }, admin);
+  const attach = await fetch(`http://${http.base}/v1/streams/${stream.id}/products`, {
+    method: "PUT",
+    headers: { "content-type": "application/json", authorization: `Bearer ${host.token}` },
+    body: JSON.stringify({ productIds: [hot.id] }),
+  });
+  if (attach.status !== 200) throw new Error(`attach product: ${attach.status}`);
   const skuId = hot.skus[0]!.id;
   const sale = await http.create<{ id: string; left: number }>(
     `/v1/streams/${stream.id}/flash-sales`,

@@ -14,12 +14,11 @@ export const CategoryInput = z.object({
 });
 
 export const Sku = z.object({ id: z.string(), specs: z.record(z.string(), z.string()), priceFen: z.number(), stock: z.number() });
-export const SkuInput = z.object({
-  specs: z.record(z.string().min(1).max(20), z.string().min(1).max(40)).default({}),
-  priceFen: fen,
-  stock: z.number().int().min(0).max(10_000_000),
-});
-export const SkuPatch = SkuInput.partial();
+const specs = z.record(z.string().min(1).max(20), z.string().min(1).max(40));
+const skuStock = z.number().int().min(0).max(10_000_000);
+export const SkuInput = z.object({ specs: specs.default({}), priceFen: fen, stock: skuStock });
+/** Only the fields sent change (no defaults here: zod's partial() would still apply them). */
+export const SkuPatch = z.object({ specs: specs.optional(), priceFen: fen.optional(), stock: skuStock.optional() });
 
 export const ProductSummary = z.object({
   id: z.string(),
@@ -38,16 +37,26 @@ export const ProductSummary = z.object({
 });
 export const ProductDetail = ProductSummary.extend({ pictures: z.array(z.string()), skus: z.array(Sku) });
 
+const productName = z.string().trim().min(1).max(120);
+const brief = z.string().trim().max(500);
+const pictures = z.array(url).max(20);
 export const ProductInput = z.object({
   sn: z.string().trim().min(1).max(40).regex(/^[A-Za-z0-9_-]+$/),
-  name: z.string().trim().min(1).max(120),
-  brief: z.string().trim().max(500).default(""),
-  pictures: z.array(url).max(20).default([]),
+  name: productName,
+  brief: brief.default(""),
+  pictures: pictures.default([]),
   categoryId: id.nullable().default(null),
   listed: z.boolean().default(true),
   skus: z.array(SkuInput).min(1).max(100),
 });
-export const ProductPatch = ProductInput.omit({ skus: true, sn: true }).partial();
+/** Only the fields sent change; `listed` lists or delists. */
+export const ProductPatch = z.object({
+  name: productName.optional(),
+  brief: brief.optional(),
+  pictures: pictures.optional(),
+  categoryId: id.nullable().optional(),
+  listed: z.boolean().optional(),
+});
 
 export const ProductQuery = z.object({
   q: z.string().trim().max(60).optional(),

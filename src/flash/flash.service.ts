@@ -3,7 +3,7 @@ import { and, eq } from "drizzle-orm";
 import type { Db } from "../db/client.js";
 import { skus } from "../db/catalog.schema.js";
 import { flashBuyers, flashSales } from "../db/flash.schema.js";
-import { liveStreams } from "../db/live.schema.js";
+import { liveStreams, streamProducts } from "../db/live.schema.js";
 import { orders as ordersTable } from "../db/orders.schema.js";
 import type { Logger } from "../log.js";
 import type { Order } from "../orders/orders.dto.js";
@@ -71,8 +71,14 @@ export function createFlash(deps: FlashDeps) {
 
   async function start(user: Identity, streamId: string, input: { skuId: string; priceFen: number; quantity: number; perUserLimit: number; durationSec: number }) {
     await requireHost(user, streamId);
-    const [sku] = await db.select({ productId: skus.productId }).from(skus).where(eq(skus.id, input.skuId));
+    const [sku] = await db.select({ productId: skus.productId, stock: skus.stock }).from(skus).where(eq(skus.id, input.skuId));
     if (!sku) throw new AppError("NOT_FOUND", "No such SKU.");
+    const [attached] = await db
+      .select({ productId: streamProducts.productId })
+      .from(streamProducts)
+      .where(and(eq(streamProducts.streamId, streamId), eq(streamProducts.productId, sku.productId)));
+    if (!attached) throw new AppError("FORBIDDEN", "Only products the stream sells can go on flash sale.");
+    if (input.quantity > sku.stock) throw new AppError("OUT_OF_STOCK", `Only ${sku.stock} in stock.`);
     const [sale] = await db
       .insert(flashSales)
       .values({
@@ -144,7 +150,8 @@ export function createFlash(deps: FlashDeps) {
   /** Units a cancelled order gave back in PostgreSQL go back to the gate too. */
   deps.orders.hooks.flashReleased = async (released) => {
     for (const r of released) {
-      await gate.give(r.flashSaleId, r.userId, r.quantity);
+      // The cancel has committed; a failed give-back must not turn it into an error.
+      await gate.give(r.flashSaleId, r.userId, r.quantity).catch((err: unknown) => deps.log.error({ err, ...r }, "flash gate give-back failed"));
       dirty.add(r.flashSaleId);
     }
   };

@@ -15,7 +15,7 @@ export function streamsRoutes(api: Api, streams: Streams) {
     {
       method: "post",
       path: "/v1/streams",
-      summary: "Create a live stream hosted by me (an admin may name the host); returns the publish key once",
+      summary: "Create a live stream for a host (admins only); returns the publish key once",
       tag: "live",
       auth: "user",
       body: z.object({ title: z.string().trim().min(1).max(120), hostUserId: id.optional() }),

@@ -50,8 +50,12 @@ export function createStreams(db: Db) {
   return {
     info,
     products,
+    /** Admins create streams for vetted hosts: a host may set live prices, so hosting is granted, not taken. */
     async create(user: Identity, input: { title: string; hostUserId?: string }) {
-      const hostUserId = user.admin && input.hostUserId ? input.hostUserId : user.userId;
+      if (!user.admin) throw new AppError("FORBIDDEN", "Only an admin may create a stream for a host.");
+      const hostUserId = input.hostUserId ?? user.userId;
+      const [host] = await db.select({ id: users.id }).from(users).where(eq(users.id, hostUserId));
+      if (!host) throw new AppError("NOT_FOUND", "No such host user.");
       const streamKey = newStreamKey();
       const [s] = await db.insert(liveStreams).values({ id: randomUUID(), hostUserId, title: input.title, streamKeyHash: hashStreamKey(streamKey) }).returning();
       return { ...(await info(s!.id)), streamKey };

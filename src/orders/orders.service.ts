@@ -210,15 +210,17 @@ export function createOrders(deps: { db: Db; payTimeoutSec: number }) {
     await db.transaction(async (tx) => {
       const order = await transition(tx, id, userId, ["pending_payment"], "cancelled", { cancelledAt: new Date(), cancelReason: reason });
       const items = await tx.select().from(orderItems).where(eq(orderItems.orderId, id)).orderBy(asc(orderItems.skuId));
+      // Same lock order as placing: flash buyer, flash sale, then SKU.
       for (const i of items) {
+        if (i.flashSaleId) {
+          await tx
+            .update(flashBuyers)
+            .set({ bought: sql`${flashBuyers.bought} - ${i.quantity}` })
+            .where(and(eq(flashBuyers.flashSaleId, i.flashSaleId), eq(flashBuyers.userId, order.userId)));
+          await tx.update(flashSales).set({ sold: sql`${flashSales.sold} - ${i.quantity}` }).where(eq(flashSales.id, i.flashSaleId));
+          released.push({ flashSaleId: i.flashSaleId, userId: order.userId, quantity: i.quantity });
+        }
         await tx.update(skus).set({ stock: sql`${skus.stock} + ${i.quantity}` }).where(eq(skus.id, i.skuId));
-        if (!i.flashSaleId) continue;
-        await tx.update(flashSales).set({ sold: sql`${flashSales.sold} - ${i.quantity}` }).where(eq(flashSales.id, i.flashSaleId));
-        await tx
-          .update(flashBuyers)
-          .set({ bought: sql`${flashBuyers.bought} - ${i.quantity}` })
-          .where(and(eq(flashBuyers.flashSaleId, i.flashSaleId), eq(flashBuyers.userId, order.userId)));
-        released.push({ flashSaleId: i.flashSaleId, userId: order.userId, quantity: i.quantity });
       }
     });
     if (released.length > 0) await hooks.flashReleased(released);

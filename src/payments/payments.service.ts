@@ -114,12 +114,17 @@ export function createPayments(deps: PaymentsDeps) {
       if (!["paid", "shipped", "completed", "refunding", "cancelled"].includes(order.status)) {
         throw new AppError("ORDER_STATE", `The order is ${order.status}.`, { status: order.status });
       }
+      if (order.status === "cancelled" && !order.paidAt) {
+        const [paid] = await db.select({ t: orders.transactionId }).from(orders).where(eq(orders.id, orderId));
+        if (!paid?.t && !key.startsWith("auto-")) throw new AppError("ORDER_STATE", "The order was never paid.", { status: order.status });
+      }
       await db.transaction(async (t) => {
+        // Lock the order first, then sum what is already refunding: concurrent refunds queue here.
+        const [fresh] = await t.select({ total: orders.totalFen }).from(orders).where(eq(orders.id, orderId)).for("update");
         const [open] = await t
           .select({ sum: sql<string>`coalesce(sum(${refunds.amountFen}), 0)` })
           .from(refunds)
           .where(and(eq(refunds.orderId, orderId), inArray(refunds.status, ["PROCESSING", "SUCCESS"])));
-        const [fresh] = await t.select({ total: orders.totalFen }).from(orders).where(eq(orders.id, orderId)).for("update");
         if (Number(open?.sum ?? 0) + amountFen > fresh!.total) throw new AppError("CONFLICT", "The refund exceeds what was paid and not yet refunded.");
         await t.insert(refunds).values({ outRefundNo, orderId, amountFen, reason, status: "PROCESSING" });
         if (Number(open?.sum ?? 0) + amountFen === fresh!.total && order.status !== "cancelled") {
@@ -184,18 +189,27 @@ export function createPayments(deps: PaymentsDeps) {
    * is refunded automatically.
    */
   async function cancelOrder(userId: string | null, orderId: string, reason: string) {
+    // Ownership and state first: nothing is closed at WeChat for someone else's order.
+    const order = await deps.orders.get(userId, orderId);
+    if (order.status !== "pending_payment") throw new AppError("ORDER_STATE", `The order is ${order.status}.`, { status: order.status });
     const [p] = await db.select({ orderId: payments.orderId }).from(payments).where(eq(payments.orderId, orderId));
     if (p) {
+      // Close, then ask what WeChat now holds (close answers the same for paid and unpaid orders).
+      let state: string | null = null;
       try {
-        await pay.close(orderId);
+        await pay.close(orderId).catch((err: unknown) => log.info({ err, orderId }, "close refused; asking for the state"));
+        const tx = await pay.query(orderId);
+        state = tx.trade_state;
+        if (state === "SUCCESS" || state === "REFUND") await applyTransaction(tx);
       } catch (err) {
-        if ((err as { wechatCode?: string }).wechatCode === "ORDERPAID") {
-          await applyTransaction(await pay.query(orderId));
-          const order = await deps.orders.get(userId, orderId);
-          throw new AppError("ORDER_STATE", `The order is ${order.status}.`, { status: order.status });
-        }
-        log.warn({ err, orderId }, "closing the WeChat order failed; cancelling anyway");
+        log.warn({ err, orderId }, "WeChat Pay unreachable; cancelling anyway (a late payment is refunded)");
       }
+      if (state === "USERPAYING") throw new AppError("ORDER_STATE", "The buyer is paying right now.", { status: "pending_payment" });
+      if (state === "SUCCESS" || state === "REFUND") {
+        const now = await deps.orders.get(userId, orderId);
+        throw new AppError("ORDER_STATE", `The order is ${now.status}.`, { status: now.status });
+      }
+      await db.delete(payments).where(eq(payments.orderId, orderId));
     }
     return deps.orders.cancel(userId, orderId, reason);
   }

@@ -114,13 +114,24 @@ export function createPayClient(opts: { apiBase: () => string; credentials: PayC
     }
     const raw = await res.text();
     const headers = Object.fromEntries(res.headers.entries());
-    verifySigned(headers, raw);
-    if (res.status === 204) return null;
-    const json = raw ? (JSON.parse(raw) as unknown) : null;
-    if (res.status >= 400) {
+    let json: unknown = null;
+    try {
+      json = raw ? (JSON.parse(raw) as unknown) : null;
+    } catch {
+      json = null;
+    }
+    if (res.status < 200 || res.status >= 300) {
+      // Error answers (and gateway errors) may be unsigned; they are failures either way.
       const code = (json as { code?: string } | null)?.code ?? String(res.status);
       throw Object.assign(new AppError("UPSTREAM_UNAVAILABLE", `WeChat Pay refused: ${code}.`), { wechatCode: code, httpStatus: res.status });
     }
+    try {
+      verifySigned(headers, raw);
+    } catch {
+      throw new AppError("UPSTREAM_UNAVAILABLE", "WeChat Pay's answer did not verify.");
+    }
+    if (res.status === 204) return null;
+    if (res.status !== 200) throw Object.assign(new AppError("UPSTREAM_UNAVAILABLE", `WeChat Pay answered ${res.status}.`), { httpStatus: res.status });
     if (!schema) return null;
     const parsed = schema.safeParse(json);
     if (!parsed.success) throw new AppError("UPSTREAM_UNAVAILABLE", "WeChat Pay answered in an unexpected shape.");
