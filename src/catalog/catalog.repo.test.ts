@@ -1,22 +1,10 @@
 // One contract suite over both database drivers: PostgreSQL and the embedded PGlite default.
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openDatabase, type Database } from "../db/client.js";
-import { createTestDatabase } from "../../test/support/databases.js";
+import type { Database } from "../db/client.js";
+import { databaseDrivers } from "../../test/support/drivers.js";
 import { catalogRepo } from "./catalog.repo.js";
 
-const drivers = [
-  ["postgres", async () => {
-    const db = await createTestDatabase();
-    return { open: () => openDatabase({ url: db.url, dataDir: "" }), drop: db.drop };
-  }],
-  ["pglite", () => {
-    const dataDir = mkdtempSync(join(tmpdir(), "pinlive-pglite-"));
-    return Promise.resolve({ open: () => openDatabase({ url: null, dataDir }), drop: () => Promise.resolve() });
-  }],
-] as const;
+const drivers = databaseDrivers;
 
 describe.each(drivers)("catalog repository on %s", (_name, setup) => {
   let database: Database;

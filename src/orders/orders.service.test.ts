@@ -1,27 +1,15 @@
 // The orders domain over both database drivers: PostgreSQL and the embedded PGlite default.
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestDatabase } from "../../test/support/databases.js";
 import { catalogRepo } from "../catalog/catalog.repo.js";
-import { openDatabase, type Database } from "../db/client.js";
+import type { Database } from "../db/client.js";
+import { databaseDrivers } from "../../test/support/drivers.js";
 import { flashSales } from "../db/flash.schema.js";
 import { createUser } from "../db/users.repo.js";
 import { addressRepo } from "../shopping/address.repo.js";
 import { cartRepo } from "../shopping/cart.repo.js";
 import { createOrders, type Orders } from "./orders.service.js";
 
-const drivers = [
-  ["postgres", async () => {
-    const db = await createTestDatabase();
-    return { open: () => openDatabase({ url: db.url, dataDir: "" }), drop: db.drop };
-  }],
-  ["pglite", () => {
-    const dataDir = mkdtempSync(join(tmpdir(), "pinlive-pglite-"));
-    return Promise.resolve({ open: () => openDatabase({ url: null, dataDir }), drop: () => Promise.resolve() });
-  }],
-] as const;
+const drivers = databaseDrivers;
 
 const address = { name: "Li", phone: "13800138000", province: "Zhejiang", city: "Hangzhou", district: "Xihu", detail: "1 Rd", isDefault: true };
 
