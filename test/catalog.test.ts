@@ -105,6 +105,7 @@ describe("catalog API", () => {
       expect(res.body.code).toBe("INVALID_PARAMS");
     }
     expect((await call("PATCH", "/v1/admin/skus/nope", { stock: 1 }, admin)).body.code).toBe("NOT_FOUND");
+    expect((await call("PATCH", "/v1/admin/skus/nope", {}, admin)).body.code).toBe("NOT_FOUND");
     expect((await call("DELETE", "/v1/admin/categories/nope", undefined, admin)).body.code).toBe("NOT_FOUND");
   });
 

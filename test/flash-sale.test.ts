@@ -5,9 +5,9 @@ import { useTestServices } from "./support/services.js";
 import { startTestServer, type TestServer } from "./support/servers.js";
 import { adminToken } from "./support/admin.js";
 import { devSession, devStream, WsClient } from "./support/clients.js";
-import { httpClient, makeProduct, type HttpClient } from "./support/http.js";
+import { httpClient, makeProduct, testAddress, type HttpClient } from "./support/http.js";
 
-const address = { name: "Li Mei", phone: "13800138000", province: "Zhejiang", city: "Hangzhou", district: "Xihu", detail: "1 Longjing Rd" };
+const address = testAddress;
 type Sale = { id: string; left: number; quantity: number };
 
 describe("live flash sale", () => {

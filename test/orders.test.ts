@@ -4,10 +4,10 @@ import { useTestServices } from "./support/services.js";
 import { startTestServer, type TestServer } from "./support/servers.js";
 import { adminToken } from "./support/admin.js";
 import { devSession } from "./support/clients.js";
-import { httpClient, makeProduct, type HttpClient } from "./support/http.js";
+import { httpClient, makeProduct, testAddress, type HttpClient } from "./support/http.js";
 
 type Order = { id: string; orderId: string; status: string; totalFen: number; items: { skuId: string; quantity: number; unitPriceFen: number }[] };
-const address = { name: "Li Mei", phone: "13800138000", province: "Zhejiang", city: "Hangzhou", district: "Xihu", detail: "1 Longjing Rd" };
+const address = testAddress;
 
 describe("orders", () => {
   let server: TestServer;

@@ -7,12 +7,12 @@ import { useTestServices } from "./support/services.js";
 import { startTestServer, type TestServer } from "./support/servers.js";
 import { adminToken } from "./support/admin.js";
 import { devSession, devStream, sleep, WsClient } from "./support/clients.js";
-import { httpClient, makeProduct, type HttpClient } from "./support/http.js";
+import { httpClient, makeProduct, testAddress, type HttpClient } from "./support/http.js";
 import { sandboxSecrets } from "./support/wechat.js";
 
 type Order = { id: string; status: string; totalFen: number };
 type PayParams = { orderId: string; timeStamp: string; nonceStr: string; package: string; signType: string; paySign: string };
-const address = { name: "Li Mei", phone: "13800138000", province: "Zhejiang", city: "Hangzhou", district: "Xihu", detail: "1 Longjing Rd" };
+const address = testAddress;
 
 describe("WeChat Pay through the sandbox", () => {
   let server: TestServer;

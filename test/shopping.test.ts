@@ -4,10 +4,10 @@ import { useTestServices } from "./support/services.js";
 import { startTestServer, type TestServer } from "./support/servers.js";
 import { adminToken } from "./support/admin.js";
 import { devSession } from "./support/clients.js";
-import { httpClient, makeProduct, type HttpClient } from "./support/http.js";
+import { httpClient, makeProduct, testAddress, type HttpClient } from "./support/http.js";
 
 type Cart = { items: { id: string; skuId: string; price: number; priceFen: number; quantity: number; selected: boolean; available: boolean }[]; totalFen: number; total: number; selectedCount: number };
-const address = { name: "Li Mei", phone: "13800138000", province: "Zhejiang", city: "Hangzhou", district: "Xihu", detail: "1 Longjing Rd" };
+const address = testAddress;
 
 describe("cart, addresses, idempotency", () => {
   let server: TestServer;

@@ -1,4 +1,5 @@
 import { parseArgs } from "node:util";
+import { intFlag } from "../shared/flags.js";
 
 export const TARGETS = ["hub", "hub-single", "uws", "socketio"] as const;
 export type TargetName = (typeof TARGETS)[number];
@@ -21,12 +22,7 @@ export const USAGE = `usage: npm run bench:fanout -- [--viewers N] [--seconds S]
   --workers  driver processes holding the viewers, 1..8 (default 2)
   --senders  sender connections, 1..16 (default 4)`;
 
-function int(name: string, raw: string | undefined, def: number, min: number, max: number): number {
-  if (raw === undefined) return def;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < min || n > max) throw new Error(`--${name} must be an integer in ${min}..${max}\n${USAGE}`);
-  return n;
-}
+const int = (name: string, raw: string | undefined, def: number, min: number, max: number) => intFlag(name, raw, def, min, max, USAGE);
 
 /** Throws with the usage text on any unknown flag or out-of-range value. */
 export function parseOptions(argv: string[]): Options | "help" {

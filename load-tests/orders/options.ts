@@ -1,4 +1,5 @@
 import { parseArgs } from "node:util";
+import { intFlag } from "../shared/flags.js";
 
 export type Options = {
   /** Units on sale (the SKU's stock too). */
@@ -20,12 +21,7 @@ export const USAGE = `usage: npm run bench:orders -- [--quantity Q] [--limit L] 
   --concurrency  requests in flight in every phase, 1..80 (default 64)
   --seconds      the PostgreSQL ceiling's duration, 1..120 (default 10)`;
 
-function int(name: string, raw: string | undefined, def: number, min: number, max: number): number {
-  if (raw === undefined) return def;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < min || n > max) throw new Error(`--${name} must be an integer in ${min}..${max}\n${USAGE}`);
-  return n;
-}
+const int = (name: string, raw: string | undefined, def: number, min: number, max: number) => intFlag(name, raw, def, min, max, USAGE);
 
 /** Throws with the usage text on any unknown flag, out-of-range value, or a sale the buyers cannot sell out. */
 export function parseOptions(argv: string[]): Options | "help" {

@@ -156,7 +156,10 @@ export const catalogRepo = {
   },
 
   async updateSku(db: Db, id: string, patch: Partial<{ specs: Record<string, string>; priceFen: number; stock: number }>) {
-    const [row] = await db.update(skus).set(patch).where(eq(skus.id, id)).returning({ productId: skus.productId });
+    const [row] =
+      Object.keys(patch).length > 0
+        ? await db.update(skus).set(patch).where(eq(skus.id, id)).returning({ productId: skus.productId })
+        : await db.select({ productId: skus.productId }).from(skus).where(eq(skus.id, id));
     if (!row) throw new AppError("NOT_FOUND", "No such SKU.");
     return catalogRepo.getProduct(db, row.productId, true);
   },

@@ -32,3 +32,6 @@ export async function makeProduct(call: HttpClient, adminToken: string, sku: { p
   if (res.status !== 201) throw new Error(`make product: ${res.status} ${JSON.stringify(res.body)}`);
   return { productId: res.body.id, skuId: res.body.skus[0]!.id };
 }
+
+/** A valid mainland shipping address for tests. */
+export const testAddress = { name: "Li Mei", phone: "13800138000", province: "Zhejiang", city: "Hangzhou", district: "Xihu", detail: "1 Longjing Rd" };
