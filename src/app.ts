@@ -18,6 +18,7 @@ import type { Logger } from "./log.js";
 import type { Metrics } from "./metrics.js";
 import { createCommentRules } from "./realtime/comment-rules.js";
 import { Hub } from "./realtime/hub.js";
+import type { StatePush } from "./protocol/messages.js";
 import { createRoomStore } from "./realtime/room-store.redis.js";
 import { attachRawTransport } from "./realtime/transport.uws.js";
 import { attachSocketIoTransport } from "./realtime/transport.socketio.js";
@@ -32,7 +33,12 @@ import { createFlash } from "./flash/flash.service.js";
 import { flashRoutes } from "./http/flash.routes.js";
 import { streamsRoutes } from "./http/streams.routes.js";
 import { createStreams } from "./live/streams.service.js";
+import { createIngest } from "./live/ingest.js";
 import { createWechatLogin } from "./wechat/login.client.js";
+import { createJobs } from "./jobs/jobs.js";
+import { startReconciler } from "./jobs/reconciler.js";
+import { createPushes } from "./live/pushes.service.js";
+import { pushesRoutes } from "./http/pushes.routes.js";
 import { loginSandboxRoutes } from "./wechat/sandbox/login.sandbox.js";
 
 export interface AppDeps {
@@ -145,7 +151,22 @@ export function createApp(deps: AppDeps) {
     setRoomState: (roomId, field, value, push) => hub.setState(roomId, field, value, push),
   });
   flashRoutes(api, flash);
-  streamsRoutes(api, createStreams(database.db));
+  // RTMP ingest: a publish with the stream's key marks it live, the publisher leaving marks it ended.
+  const ingest = createIngest({
+    config: config.ingest,
+    log,
+    db: database.db,
+    setRoomState: (roomId, field, value, push) => hub.setState(roomId, field, value, push),
+  });
+  streamsRoutes(api, createStreams(database.db, ingest.urls));
+
+  const jobs = createJobs({ redisUrl: config.redis.url, prefix: keys.jobs, nodeId: config.nodeId, log: log.child({ part: "jobs" }), metrics, ...config.jobs });
+  const setRoomState = (roomId: string, field: string, value: unknown, push: StatePush) => hub.setState(roomId, field, value, push);
+  const pushes = createPushes({ db: database.db, jobs, log, setRoomState });
+  pushesRoutes(api, pushes);
+  jobs.handle("push.fire", (d) => pushes.fire(d));
+  jobs.handle("push.countdown", (d) => pushes.countdown(d));
+  let reconciler: ReturnType<typeof startReconciler> | null = null;
   const openapi = JSON.stringify(api.openapi({ title: "pinlive HTTP API", version: "1" }));
   router.get("/openapi.json", () => ({ status: 200, body: openapi }));
   app.any("/*", (res) => writeResult(res, { status: 404, body: { code: "NOT_FOUND", message: "No such route." } }));
@@ -156,15 +177,22 @@ export function createApp(deps: AppDeps) {
     app,
     hub,
     io: sio.io,
+    jobs,
+    /** Re-schedules every job PostgreSQL says is due (tests; it also runs on start and periodically). */
+    reconcile: () => reconciler?.runNow() ?? Promise.resolve(),
     /** Resolves with the bound port (port 0 picks a free one). */
-    listen(host: string, port: number): Promise<number> {
+    async listen(host: string, port: number): Promise<number> {
       hub.start();
+      await ingest.listen();
       return new Promise((resolve, reject) => {
         app.listen(host, port, (socket) => {
           if (!socket) return reject(new Error(`cannot listen on ${host}:${port}`));
           listenSocket = socket;
           const bound = uWS.us_socket_local_port(socket);
           selfBase = `http://${host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host}:${bound}`;
+          // Jobs call WeChat (our own sandbox in development) and the hub: start them once both answer.
+          jobs.start();
+          reconciler = startReconciler({ pushes: () => pushes.reconcile() }, config.jobs.reconcileIntervalSec, log.child({ part: "reconciler" }));
           resolve(bound);
         });
       });
@@ -172,10 +200,13 @@ export function createApp(deps: AppDeps) {
     /** Graceful stop: refuse new work, close sockets (clients reconnect elsewhere), flush, drain. */
     async close() {
       draining = true;
+      await ingest.close();
       if (listenSocket) uWS.us_listen_socket_close(listenSocket);
       listenSocket = null;
       raw.close();
       flash.stop();
+      await reconciler?.stop();
+      await jobs.close();
       payments.flushAnnouncements();
       await sio.close();
       await hub.stop();

@@ -12,6 +12,13 @@ const list = z.string().transform((v) =>
     .filter((s) => s.length > 0),
 );
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+/** A base URL of `scheme` or its TLS variant, kept without a trailing slash. */
+const publicUrl = (scheme: "rtmp" | "http") =>
+  z
+    .string()
+    .url()
+    .regex(new RegExp(`^${scheme}s?://`), `must be a ${scheme}:// or ${scheme}s:// URL`)
+    .transform((v) => v.replace(/\/+$/, ""));
 
 /** Every environment variable the server reads, with its default. The only reader of process.env. */
 const envSchema = z.object({
@@ -47,6 +54,11 @@ const envSchema = z.object({
   WECHATPAY_PLATFORM_PUBLIC_KEY_FILE: z.string().min(1).optional(),
   DEMO_DATA: bool.default(false),
 
+  JOBS_WORKER: bool.default(true),
+  JOBS_CONCURRENCY: int(1, 1000).default(16),
+  JOBS_LOCK_MS: int(1000, 10 * 60_000).default(30_000),
+  JOBS_RECONCILE_INTERVAL_SEC: int(10, 24 * 3600).default(300),
+
   HUB_TICK_MS: int(10, 1000).default(50),
   ROOM_EVENTS_MAXLEN: int(100, 1_000_000).default(2000),
   ROOM_TTL_SEC: int(60, 30 * 24 * 3600).default(48 * 3600),
@@ -65,6 +77,13 @@ const envSchema = z.object({
   WS_IDLE_TIMEOUT_SEC: int(8, 960).default(120),
   WS_SWEEP_MS: int(50, 10_000).default(250),
   SHUTDOWN_GRACE_MS: int(0, 60_000).default(5000),
+
+  INGEST_ENABLED: bool.optional(),
+  RTMP_PORT: int(0, 65535).default(1935),
+  FLV_PORT: int(0, 65535).default(8000),
+  RTMP_PUBLIC_URL: publicUrl("rtmp").optional(),
+  FLV_PUBLIC_URL: publicUrl("http").optional(),
+  RTMP_IDLE_TIMEOUT_SEC: int(2, 300).default(10),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -138,6 +157,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         platformPublicKeyFile: e.WECHATPAY_PLATFORM_PUBLIC_KEY_FILE ?? null,
       },
     },
+    jobs: {
+      /** Run BullMQ workers on this node. */
+      work: e.JOBS_WORKER,
+      concurrency: e.JOBS_CONCURRENCY,
+      /** A killed worker's job runs again this long after its last lock renewal. */
+      lockMs: e.JOBS_LOCK_MS,
+      reconcileIntervalSec: e.JOBS_RECONCILE_INTERVAL_SEC,
+    },
     db: { url: e.DATABASE_URL ?? null, dataDir: e.DATA_DIR, demoData: e.DEMO_DATA },
     redis: { url: e.REDIS_URL, prefix: e.REDIS_PREFIX },
     hub: {
@@ -161,6 +188,18 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxBackpressureBytes: e.WS_MAX_BACKPRESSURE_BYTES,
       idleTimeoutSec: e.WS_IDLE_TIMEOUT_SEC,
       sweepMs: e.WS_SWEEP_MS,
+    },
+    ingest: {
+      /** RTMP ingest and HTTP-FLV playback on this node (off by default under NODE_ENV=test). */
+      enabled: e.INGEST_ENABLED ?? e.NODE_ENV !== "test",
+      host: e.HOST,
+      rtmpPort: e.RTMP_PORT,
+      flvPort: e.FLV_PORT,
+      /** What hosts and viewers are given (a proxy, a CDN); null: this node's own ports. */
+      rtmpPublicUrl: e.RTMP_PUBLIC_URL ?? null,
+      flvPublicUrl: e.FLV_PUBLIC_URL ?? null,
+      /** A publisher silent this long (its network died) is disconnected, ending the stream. */
+      idleTimeoutMs: e.RTMP_IDLE_TIMEOUT_SEC * 1000,
     },
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
   };

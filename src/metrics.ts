@@ -52,6 +52,26 @@ export function createMetrics() {
       buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
       registers: [registry],
     }),
+    jobLateness: new Histogram({
+      name: "pinlive_job_lateness_seconds",
+      help: "How long after its due time a job started (first attempt), by kind.",
+      labelNames: ["kind"] as const,
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    }),
+    jobDuration: new Histogram({
+      name: "pinlive_job_duration_seconds",
+      help: "How long a job ran, by kind.",
+      labelNames: ["kind"] as const,
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    }),
+    jobsRun: new Counter({
+      name: "pinlive_jobs_run_total",
+      help: "Job runs by kind and outcome (done, retry).",
+      labelNames: ["kind", "outcome"] as const,
+      registers: [registry],
+    }),
   };
 }
 

@@ -36,3 +36,31 @@ export const streamProducts = pgTable(
   (t) => [primaryKey({ columns: [t.streamId, t.productId] })],
 );
 
+
+/**
+ * A product push the host scheduled: at `fireAt` it becomes the room's bubble. `rev` goes up on
+ * every move, and the job that fires it carries the rev it was scheduled for: a job of an older
+ * rev (or of a cancelled push) does nothing.
+ */
+export const scheduledPushes = pgTable(
+  "scheduled_pushes",
+  {
+    id: text("id").primaryKey(),
+    streamId: text("stream_id")
+      .notNull()
+      .references(() => liveStreams.id, { onDelete: "cascade" }),
+    productId: text("product_id").notNull(),
+    title: text("title").notNull(),
+    priceFen: integer("price_fen"),
+    imageUrl: text("image_url"),
+    fireAt: timestamp("fire_at", { withTimezone: true }).notNull(),
+    countdownSec: integer("countdown_sec").notNull().default(0),
+    status: text("status", { enum: ["scheduled", "fired", "cancelled"] }).notNull().default("scheduled"),
+    rev: integer("rev").notNull().default(1),
+    createdBy: text("created_by").notNull(),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+    firedAt: timestamp("fired_at", { withTimezone: true }),
+    cancelledAt: timestamp("cancelled_at", { withTimezone: true }),
+  },
+  (t) => [index("scheduled_pushes_stream_idx").on(t.streamId, t.status, t.fireAt)],
+);

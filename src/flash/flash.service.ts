@@ -3,7 +3,7 @@ import { and, eq } from "drizzle-orm";
 import type { Db } from "../db/client.js";
 import { skus } from "../db/catalog.schema.js";
 import { flashBuyers, flashSales } from "../db/flash.schema.js";
-import { liveStreams, streamProducts } from "../db/live.schema.js";
+import { requireAttached, requireHost as requireHostOf } from "../live/hosting.js";
 import { orders as ordersTable } from "../db/orders.schema.js";
 import type { Logger } from "../log.js";
 import type { Order } from "../orders/orders.dto.js";
@@ -39,11 +39,7 @@ export function createFlash(deps: FlashDeps) {
   const timer = setInterval(() => void pushDirty(), STOCK_PUSH_MS);
   timer.unref();
 
-  async function requireHost(user: Identity, streamId: string) {
-    const [stream] = await db.select({ hostUserId: liveStreams.hostUserId }).from(liveStreams).where(eq(liveStreams.id, streamId));
-    if (!stream) throw new AppError("STREAM_NOT_FOUND");
-    if (!user.admin && stream.hostUserId !== user.userId) throw new AppError("FORBIDDEN");
-  }
+  const requireHost = (user: Identity, streamId: string) => requireHostOf(db, user, streamId);
 
   async function load(id: string): Promise<SaleRow> {
     const [sale] = await db.select().from(flashSales).where(eq(flashSales.id, id));
@@ -73,11 +69,7 @@ export function createFlash(deps: FlashDeps) {
     await requireHost(user, streamId);
     const [sku] = await db.select({ productId: skus.productId, stock: skus.stock }).from(skus).where(eq(skus.id, input.skuId));
     if (!sku) throw new AppError("NOT_FOUND", "No such SKU.");
-    const [attached] = await db
-      .select({ productId: streamProducts.productId })
-      .from(streamProducts)
-      .where(and(eq(streamProducts.streamId, streamId), eq(streamProducts.productId, sku.productId)));
-    if (!attached) throw new AppError("FORBIDDEN", "Only products the stream sells can go on flash sale.");
+    await requireAttached(db, streamId, sku.productId, "go on flash sale");
     if (input.quantity > sku.stock) throw new AppError("OUT_OF_STOCK", `Only ${sku.stock} in stock.`);
     const [sale] = await db
       .insert(flashSales)

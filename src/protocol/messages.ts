@@ -119,6 +119,53 @@ export const FlashSale = z.object({
 });
 export type FlashSale = z.infer<typeof FlashSale>;
 
+/** A product push the host scheduled: it becomes the bubble at `at` (ms). */
+export const ScheduledBubble = z.object({
+  id: z.string(),
+  productId: z.string(),
+  title: z.string(),
+  priceFen: z.number().int().nullable(),
+  imageUrl: z.string().nullable(),
+  at: z.number().int(),
+  /** Seconds before `at` when the "starts in" countdown is announced; 0: none. */
+  countdownSec: z.number().int(),
+});
+export type ScheduledBubble = z.infer<typeof ScheduledBubble>;
+
+/** The scheduled push whose countdown is running now. */
+export const Countdown = ScheduledBubble.omit({ countdownSec: true });
+export type Countdown = z.infer<typeof Countdown>;
+
+/** A coupon the host dropped into the room; `left` is conflated like flash-sale units. */
+export const LiveCoupon = z.object({
+  id: z.string(),
+  title: z.string(),
+  discountFen: z.number().int(),
+  minSpendFen: z.number().int(),
+  quantity: z.number().int(),
+  left: z.number().int(),
+  expiresAt: z.number().int(),
+});
+export type LiveCoupon = z.infer<typeof LiveCoupon>;
+
+/** How many open groups the room's state carries. */
+export const GROUPS_IN_STATE = 20;
+
+/** A group buy (拼团) as the room and its watchers see it. `taken`: places held or paid. */
+export const GroupProgress = z.object({
+  id: z.string(),
+  activityId: z.string(),
+  productId: z.string(),
+  status: z.enum(["pending", "open", "complete", "failed"]),
+  size: z.number().int(),
+  taken: z.number().int(),
+  paid: z.number().int(),
+  left: z.number().int(),
+  /** null until the leader has paid. */
+  endsAt: z.number().int().nullable(),
+});
+export type GroupProgress = z.infer<typeof GroupProgress>;
+
 export const Pin = z.object({ text: z.string(), by: z.string(), at: z.number().int() });
 export type Pin = z.infer<typeof Pin>;
 
@@ -168,7 +215,22 @@ export const PinnedPush = z.object({ type: z.literal("pinned"), pin: Pin.nullabl
 export const SlowModePush = z.object({ type: z.literal("slow_mode"), seconds: z.number().int() });
 /** The room's live flash sale and its units left (conflated); null when none runs. */
 export const FlashSalePush = z.object({ type: z.literal("flash_sale"), sale: FlashSale.nullable() });
+/** Scheduled pushes still to come, soonest first. */
+export const UpcomingProductsPush = z.object({ type: z.literal("upcoming_products"), items: z.array(ScheduledBubble) });
+/** "Starts in …": a scheduled push is about to become the bubble; null when it fired or was cancelled. */
+export const ProductCountdownPush = z.object({ type: z.literal("product_countdown"), countdown: Countdown.nullable() });
+export const CouponPush = z.object({ type: z.literal("coupon"), coupon: LiveCoupon.nullable() });
+/** A group of this room's products changed; complete and failed groups leave the room's state. */
+export const GroupProgressPush = z.object({ type: z.literal("group_progress"), group: GroupProgress });
+export const GroupCompletePush = z.object({ type: z.literal("group_complete"), group: GroupProgress });
+export const GroupFailedPush = z.object({ type: z.literal("group_failed"), group: GroupProgress });
 export const StatePush = z.discriminatedUnion("type", [
+  UpcomingProductsPush,
+  ProductCountdownPush,
+  CouponPush,
+  GroupProgressPush,
+  GroupCompletePush,
+  GroupFailedPush,
   HighlightPush,
   StreamStartPush,
   StreamEndPush,
@@ -184,6 +246,11 @@ export const RoomState = z.object({
   pinned: Pin.nullable(),
   slowModeSec: z.number().int(),
   flashSale: FlashSale.nullable(),
+  upcoming: z.array(ScheduledBubble),
+  countdown: Countdown.nullable(),
+  coupon: LiveCoupon.nullable(),
+  /** Open groups of this room's products, newest first (at most GROUPS_IN_STATE). */
+  groups: z.array(GroupProgress),
 });
 export type RoomState = z.infer<typeof RoomState>;
 
@@ -231,6 +298,12 @@ export const ServerMessage = z.discriminatedUnion("type", [
   PinnedPush,
   SlowModePush,
   FlashSalePush,
+  UpcomingProductsPush,
+  ProductCountdownPush,
+  CouponPush,
+  GroupProgressPush,
+  GroupCompletePush,
+  GroupFailedPush,
   SnapshotPush,
   BatchPush,
   AckReply,

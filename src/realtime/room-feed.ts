@@ -1,7 +1,7 @@
 import type { Logger } from "../log.js";
 import { StatePush, type RoomState } from "../protocol/messages.js";
 import type { EventEntry, FanoutSink } from "./client.js";
-import { parseEventFrame, type LocalRoom } from "./room.js";
+import { parseEventFrame, withGroup, type LocalRoom } from "./room.js";
 import { CHANNEL_CONTROL, CHANNEL_EVENTS, CHANNEL_STATE, type LoadedRoom, type RoomStore } from "./room-store.redis.js";
 
 const GAP_RETRIES = 5;
@@ -20,6 +20,13 @@ export function statePushes(before: RoomState, after: RoomState, streamId: strin
   if (JSON.stringify(before.pinned) !== JSON.stringify(after.pinned)) out.push({ type: "pinned", pin: after.pinned });
   if (before.slowModeSec !== after.slowModeSec) out.push({ type: "slow_mode", seconds: after.slowModeSec });
   if (JSON.stringify(before.flashSale) !== JSON.stringify(after.flashSale)) out.push({ type: "flash_sale", sale: after.flashSale });
+  if (JSON.stringify(before.upcoming) !== JSON.stringify(after.upcoming)) out.push({ type: "upcoming_products", items: after.upcoming });
+  if (JSON.stringify(before.countdown) !== JSON.stringify(after.countdown)) out.push({ type: "product_countdown", countdown: after.countdown });
+  if (JSON.stringify(before.coupon) !== JSON.stringify(after.coupon)) out.push({ type: "coupon", coupon: after.coupon });
+  // Groups that changed while this node was not listening. One that ended meanwhile is not re-announced
+  // (its outcome is in GET /v1/groups/:id); the next snapshot no longer lists it.
+  const seen = new Set(before.groups.map((g) => JSON.stringify(g)));
+  for (const g of after.groups) if (!seen.has(JSON.stringify(g))) out.push({ type: "group_progress", group: g });
   return out;
 }
 
@@ -188,6 +195,20 @@ export class RoomFeed {
         break;
       case "flash_sale":
         room.setState({ flashSale: push.sale });
+        break;
+      case "upcoming_products":
+        room.setState({ upcoming: push.items });
+        break;
+      case "product_countdown":
+        room.setState({ countdown: push.countdown });
+        break;
+      case "coupon":
+        room.setState({ coupon: push.coupon });
+        break;
+      case "group_progress":
+      case "group_complete":
+      case "group_failed":
+        room.setState({ groups: withGroup(room.state.groups, push.group) });
         break;
     }
     for (const sink of this.sinks) sink.push(room.stream.id, frame, push);

@@ -1,4 +1,16 @@
-import { RoomEvent, type Bubble, type FlashSale, type Pin, type RoomState, type StreamStatus } from "../protocol/messages.js";
+import {
+  GROUPS_IN_STATE,
+  RoomEvent,
+  type Bubble,
+  type Countdown,
+  type FlashSale,
+  type GroupProgress,
+  type LiveCoupon,
+  type Pin,
+  type RoomState,
+  type ScheduledBubble,
+  type StreamStatus,
+} from "../protocol/messages.js";
 import type { EventEntry, RoomClient } from "./client.js";
 import type { LoadedRoom } from "./room-store.redis.js";
 
@@ -32,7 +44,7 @@ export class LocalRoom {
   readonly members = new Set<RoomClient>();
   epoch = "";
   lastSeq = 0;
-  state: RoomState = { status: "idle", bubble: null, pinned: null, slowModeSec: 0, flashSale: null };
+  state: RoomState = emptyRoomState();
   muted = new Map<string, number>();
   viewerCount = 0;
   likeCount = 0;
@@ -170,6 +182,27 @@ export class LocalRoom {
   private recentCore = "";
 }
 
+export const emptyRoomState = (): RoomState => ({
+  status: "idle",
+  bubble: null,
+  pinned: null,
+  slowModeSec: 0,
+  flashSale: null,
+  upcoming: [],
+  countdown: null,
+  coupon: null,
+  groups: [],
+});
+
+/** The room's open groups after a group push: progress updates in place (or adds), an end removes. */
+export function withGroup(groups: readonly GroupProgress[], group: GroupProgress): GroupProgress[] {
+  const rest = groups.filter((g) => g.id !== group.id);
+  if (group.status === "complete" || group.status === "failed") return rest;
+  const at = groups.findIndex((g) => g.id === group.id);
+  const out = at >= 0 ? [...groups.slice(0, at), group, ...groups.slice(at + 1)] : [group, ...rest];
+  return out.slice(0, GROUPS_IN_STATE);
+}
+
 function parseJson<T>(raw: string | undefined): T | null {
   if (!raw) return null;
   try {
@@ -187,5 +220,9 @@ function stateFromHash(h: Record<string, string>): RoomState {
     pinned: parseJson<Pin>(h.pinned),
     slowModeSec: Number(h.slowModeSec ?? 0) || 0,
     flashSale: parseJson<FlashSale>(h.flashSale),
+    upcoming: parseJson<ScheduledBubble[]>(h.upcoming) ?? [],
+    countdown: parseJson<Countdown>(h.countdown),
+    coupon: parseJson<LiveCoupon>(h.coupon),
+    groups: parseJson<GroupProgress[]>(h.groups) ?? [],
   };
 }

@@ -34,6 +34,8 @@ export function redisKeys(prefix: string) {
       /** A wx.login code the sandbox issued: openid, single use, 5 minutes. */
       loginCode: (code: string) => `${prefix}:sandbox:code:${code}`,
     },
+    /** BullMQ's key prefix: one hash tag, so each queue's keys (and Lua scripts) stay in one cluster slot. */
+    jobs: `{${prefix}:jobs}`,
     /** socket.io redis-adapter channel prefix. */
     socketIo: `${prefix}:socket.io`,
   };
