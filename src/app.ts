@@ -36,6 +36,7 @@ import { createStreams } from "./live/streams.service.js";
 import { createIngest } from "./live/ingest.js";
 import { createWechatLogin } from "./wechat/login.client.js";
 import { createJobs } from "./jobs/jobs.js";
+import { createOrderTimeouts } from "./orders/order-timeout.js";
 import { startReconciler } from "./jobs/reconciler.js";
 import { createPushes } from "./live/pushes.service.js";
 import { pushesRoutes } from "./http/pushes.routes.js";
@@ -123,6 +124,7 @@ export function createApp(deps: AppDeps) {
   const api = createApi(router, authenticate, database.db);
   catalogRoutes(api, database.db);
   shoppingRoutes(api, database.db);
+  const jobs = createJobs({ redisUrl: config.redis.url, prefix: keys.jobs, nodeId: config.nodeId, log: log.child({ part: "jobs" }), metrics, ...config.jobs });
   const orders = createOrders({ db: database.db, payTimeoutSec: config.orders.payTimeoutSec });
   const publicBase = () => config.wechat.publicBaseUrl ?? selfBase;
   const payClient = createPayClient({
@@ -142,6 +144,9 @@ export function createApp(deps: AppDeps) {
     publish: (roomId, event) => hub.publish(roomId, event),
   });
   paymentsRoutes(api, router, { payments, log });
+  const timeouts = createOrderTimeouts({ db: database.db, jobs, payments, log });
+  orders.hooks.placed = (order) => timeouts.schedule(order).catch((err: unknown) => log.warn({ err, orderId: order.id }, "payment timer not set; the reconciler will"));
+  jobs.handle("order.timeout", (d) => timeouts.run(d));
   ordersRoutes(api, { db: database.db, orders, cancel: payments.cancelOrder });
   const flash = createFlash({
     db: database.db,
@@ -160,7 +165,6 @@ export function createApp(deps: AppDeps) {
   });
   streamsRoutes(api, createStreams(database.db, ingest.urls));
 
-  const jobs = createJobs({ redisUrl: config.redis.url, prefix: keys.jobs, nodeId: config.nodeId, log: log.child({ part: "jobs" }), metrics, ...config.jobs });
   const setRoomState = (roomId: string, field: string, value: unknown, push: StatePush) => hub.setState(roomId, field, value, push);
   const pushes = createPushes({ db: database.db, jobs, log, setRoomState });
   pushesRoutes(api, pushes);
@@ -192,7 +196,7 @@ export function createApp(deps: AppDeps) {
           selfBase = `http://${host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host}:${bound}`;
           // Jobs call WeChat (our own sandbox in development) and the hub: start them once both answer.
           jobs.start();
-          reconciler = startReconciler({ pushes: () => pushes.reconcile() }, config.jobs.reconcileIntervalSec, log.child({ part: "reconciler" }));
+          reconciler = startReconciler({ pushes: () => pushes.reconcile(), orders: () => timeouts.reconcile() }, config.jobs.reconcileIntervalSec, log.child({ part: "reconciler" }));
           resolve(bound);
         });
       });

@@ -38,7 +38,7 @@ const envSchema = z.object({
 
   DEV_TOKENS: bool.optional(),
   SESSION_TTL_SEC: int(60, 365 * 24 * 3600).default(30 * 24 * 3600),
-  ORDER_PAY_TIMEOUT_SEC: int(60, 24 * 3600).default(15 * 60),
+  ORDER_PAY_TIMEOUT_SEC: int(1, 24 * 3600).default(15 * 60),
 
   WECHAT_SANDBOX: bool.optional(),
   WECHAT_API_BASE: z.string().url().optional(),

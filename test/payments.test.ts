@@ -7,12 +7,11 @@ import { useTestServices } from "./support/services.js";
 import { startTestServer, type TestServer } from "./support/servers.js";
 import { adminToken } from "./support/admin.js";
 import { devSession, devStream, sleep, WsClient } from "./support/clients.js";
-import { httpClient, makeProduct, testAddress, type HttpClient } from "./support/http.js";
-import { sandboxSecrets } from "./support/wechat.js";
+import { httpClient, makeProduct, type HttpClient } from "./support/http.js";
+import { sandboxSecrets, wechatUser as wechatUserOf } from "./support/wechat.js";
 
 type Order = { id: string; status: string; totalFen: number };
 type PayParams = { orderId: string; timeStamp: string; nonceStr: string; package: string; signType: string; paySign: string };
-const address = testAddress;
 
 describe("WeChat Pay through the sandbox", () => {
   let server: TestServer;
@@ -33,13 +32,7 @@ describe("WeChat Pay through the sandbox", () => {
     await server?.stop();
   });
 
-  /** wx.login in the sandbox, then our login: a user with an openid, who can pay. */
-  async function wechatUser(nickname = "Mei") {
-    const { code } = (await call<{ code: string }>("POST", "/sandbox/wechat/login-code", { body: {} })).body;
-    const login = (await call<{ token: string; user: { id: string } }>("POST", "/v1/auth/login", { body: { code, nickname } })).body;
-    const addr = (await call<{ id: string }>("POST", "/v1/addresses", { token: login.token, body: address })).body;
-    return { token: login.token, userId: login.user.id, addressId: addr.id };
-  }
+  const wechatUser = (nickname = "Mei") => wechatUserOf(call, nickname);
 
   async function unpaidOrder(priceFen = 12800, quantity = 1, streamId?: string) {
     const p = await makeProduct(call, admin, { priceFen, stock: 100 });

@@ -124,7 +124,7 @@ describe("scheduled product pushes", () => {
     await a.app.jobs.unschedule("push.fire", `${created.body.id}-r1`);
     expect(await a.app.jobs.scheduledAt("push.fire", `${created.body.id}-r1`)).toBeNull();
     await a.app.reconcile();
-    expect(await a.app.jobs.scheduledAt("push.fire", `${created.body.id}-r1`)).toBe(created.body.at);
+    expect(Math.abs((await a.app.jobs.scheduledAt("push.fire", `${created.body.id}-r1`))! - created.body.at)).toBeLessThan(50);
     await viewer.until(() => highlightOf(viewer, products[3]!) !== undefined, 10_000, "the rebuilt push");
     viewer.close();
   });

@@ -74,8 +74,12 @@ export type FlashRelease = { flashSaleId: string; userId: string; quantity: numb
  */
 export function createOrders(deps: { db: Db; payTimeoutSec: number }) {
   const { db } = deps;
-  /** Called after a cancel committed, with the flash units it gave back. */
-  const hooks: { flashReleased: (released: FlashRelease[]) => Promise<void> } = { flashReleased: () => Promise.resolve() };
+  const hooks: {
+    /** After an order committed: its payment timer starts (the reconciler covers a failure here). */
+    placed: (order: { id: string; payDeadline: Date }) => Promise<void>;
+    /** After a cancel committed, with the flash units it gave back. */
+    flashReleased: (released: FlashRelease[]) => Promise<void>;
+  } = { placed: () => Promise.resolve(), flashReleased: () => Promise.resolve() };
 
   async function load(where: ReturnType<typeof and>): Promise<Order | null> {
     const [o] = await db.select().from(orders).where(where);
@@ -100,6 +104,7 @@ export function createOrders(deps: { db: Db; payTimeoutSec: number }) {
     for (const l of input.lines) merged.set(l.skuId, (merged.get(l.skuId) ?? 0) + l.quantity);
     const lines = [...merged].sort(([a], [b]) => (a < b ? -1 : 1));
     const id = newOrderId();
+    const payDeadline = new Date(Date.now() + deps.payTimeoutSec * 1000);
     try {
       await db.transaction(async (tx) => {
         const items: (typeof orderItems.$inferInsert)[] = [];
@@ -146,7 +151,7 @@ export function createOrders(deps: { db: Db; payTimeoutSec: number }) {
           source: input.source,
           streamId: input.streamId ?? null,
           requestKey: input.requestKey ?? null,
-          payDeadline: new Date(Date.now() + deps.payTimeoutSec * 1000),
+          payDeadline,
         });
         await tx.insert(orderItems).values(items);
         if (input.source === "cart") {
@@ -161,6 +166,7 @@ export function createOrders(deps: { db: Db; payTimeoutSec: number }) {
       }
       throw err;
     }
+    await hooks.placed({ id, payDeadline });
     return get(userId, id);
   }
 

@@ -3,6 +3,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import postgres from "postgres";
+import { testAddress, type HttpClient } from "./http.js";
 
 /** The sandbox's generated credentials, read from the database (tests act as WeChat with them). */
 export async function sandboxSecrets(databaseUrl: string) {
@@ -36,4 +37,17 @@ export function productionWechatEnv() {
     WECHATPAY_PLATFORM_KEY_ID: "PUB_KEY_ID_0000000000000001",
     WECHATPAY_PLATFORM_PUBLIC_KEY_FILE: join(dir, "pub_key.pem"),
   };
+}
+
+/** wx.login in the sandbox, then our login, then an address: a user who can order and pay. */
+export async function wechatUser(call: HttpClient, nickname = "Mei") {
+  const { code } = (await call<{ code: string }>("POST", "/sandbox/wechat/login-code", { body: {} })).body;
+  const login = (await call<{ token: string; user: { id: string } }>("POST", "/v1/auth/login", { body: { code, nickname } })).body;
+  const addr = (await call<{ id: string }>("POST", "/v1/addresses", { token: login.token, body: testAddress })).body;
+  return { token: login.token, userId: login.user.id, addressId: addr.id };
+}
+
+/** What the mini program does with wx.requestPayment's parameters: the buyer pays in the sandbox. */
+export async function payInSandbox(call: HttpClient, params: Record<string, unknown>, notifyDelayMs = 0) {
+  return (await call<{ errMsg: string }>("POST", "/sandbox/wechat/pay", { body: { ...params, notifyDelayMs } })).body.errMsg;
 }

@@ -72,8 +72,12 @@ export function paySandboxRoutes(router: Router, deps: { db: Db; log: Logger; pa
   }
   const fail = (status: number, code: string, message: string) => signed(status, { code, message });
 
+  /** Until when the merchant API answers SYSTEM_ERROR (an outage at WeChat; this node only). */
+  let outageUntil = 0;
+
   /** The merchant's signature over the request, as WeChat Pay checks it. */
   function authenticate(ctx: RequestContext, pathPrefixLength: number): HandlerResult | null {
+    if (Date.now() < outageUntil) return fail(500, "SYSTEM_ERROR", "系统错误");
     const a = parseAuthorization(ctx.headers.authorization);
     if (!a) return fail(401, "SIGN_ERROR", "missing or malformed Authorization");
     if (a.mchid !== pay.mchid) return fail(401, "SIGN_ERROR", "mchid mismatch");
@@ -261,6 +265,14 @@ export function paySandboxRoutes(router: Router, deps: { db: Db; log: Logger; pa
       log.error({ err }, "refund settle failed");
     }
   }
+
+  // Sandbox-only test control: WeChat Pay's merchant API is down for a while (the user's side still pays).
+  router.post(`${BASE}/outage`, (ctx) => {
+    const parsed = z.object({ durationMs: z.number().int().min(0).max(10 * 60_000) }).safeParse(ctx.body);
+    if (!parsed.success) return { status: 400, body: { code: "INVALID_PARAMS", message: "durationMs: 0 to 600000" } };
+    outageUntil = Date.now() + parsed.data.durationMs;
+    return { status: 200, body: { until: outageUntil } };
+  });
 
   // The user's side: what WeChat does when the mini program calls wx.requestPayment with these params.
   router.post(`${BASE}/pay`, async (ctx) => {
