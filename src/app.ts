@@ -37,6 +37,12 @@ import { createIngest } from "./live/ingest.js";
 import { createWechatLogin } from "./wechat/login.client.js";
 import { createJobs } from "./jobs/jobs.js";
 import { createOrderTimeouts } from "./orders/order-timeout.js";
+import { createGroupFeed } from "./groups/group-feed.js";
+import { createGroups } from "./groups/groups.service.js";
+import { createActivities } from "./groups/activities.service.js";
+import { progressOf } from "./groups/group-progress.js";
+import { groupsRoutes } from "./http/groups.routes.js";
+import { attachGroupWatch } from "./realtime/group-watch.js";
 import { startReconciler } from "./jobs/reconciler.js";
 import { createPushes } from "./live/pushes.service.js";
 import { pushesRoutes } from "./http/pushes.routes.js";
@@ -147,6 +153,16 @@ export function createApp(deps: AppDeps) {
   const timeouts = createOrderTimeouts({ db: database.db, jobs, payments, log });
   orders.hooks.placed = (order) => timeouts.schedule(order).catch((err: unknown) => log.warn({ err, orderId: order.id }, "payment timer not set; the reconciler will"));
   jobs.handle("order.timeout", (d) => timeouts.run(d));
+
+  const groupFeed = createGroupFeed({ db: database.db, redis, channel: keys.groupsChannel, setRoomState: (roomId, field, value, push) => hub.setState(roomId, field, value, push) });
+  const groups = createGroups({ db: database.db, orders, payments, jobs, log: log.child({ part: "groups" }), holdSec: config.groups.holdSec, announce: groupFeed });
+  payments.hooks.paid = (order) => groups.onPaid(order);
+  orders.hooks.cancelled = (order) => groups.onCancelled(order);
+  orders.hooks.shippable = async (order) => !order.groupId || (await groups.group(order.groupId)).status === "complete";
+  groupsRoutes(api, { db: database.db, groups, activities: createActivities(database.db) });
+  jobs.handle("group.expire", (d) => groups.expire(d));
+  jobs.handle("group.settle", (d) => groups.settle(d));
+  attachGroupWatch({ app, io: sio.io, subscriber: deps.redisSub, channel: keys.groupsChannel, log, originAllowed, progress: (id) => progressOf(database.db, id) });
   ordersRoutes(api, { db: database.db, orders, cancel: payments.cancelOrder });
   const flash = createFlash({
     db: database.db,
@@ -196,7 +212,7 @@ export function createApp(deps: AppDeps) {
           selfBase = `http://${host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host}:${bound}`;
           // Jobs call WeChat (our own sandbox in development) and the hub: start them once both answer.
           jobs.start();
-          reconciler = startReconciler({ pushes: () => pushes.reconcile(), orders: () => timeouts.reconcile() }, config.jobs.reconcileIntervalSec, log.child({ part: "reconciler" }));
+          reconciler = startReconciler({ pushes: () => pushes.reconcile(), orders: () => timeouts.reconcile(), groups: () => groups.reconcile() }, config.jobs.reconcileIntervalSec, log.child({ part: "reconciler" }));
           resolve(bound);
         });
       });

@@ -45,6 +45,15 @@ describe("config", () => {
     expect(loadConfig({}).wechat).toMatchObject({ sandbox: true, apiBase: null });
   });
 
+  it("runs RTMP ingest by default, except under NODE_ENV=test unless asked", () => {
+    expect(loadConfig({}).ingest).toMatchObject({ enabled: true, rtmpPort: 1935, flvPort: 8000, rtmpPublicUrl: null, flvPublicUrl: null, idleTimeoutMs: 10_000 });
+    expect(loadConfig({ NODE_ENV: "test" }).ingest.enabled).toBe(false);
+    expect(loadConfig({ NODE_ENV: "test", INGEST_ENABLED: "true", RTMP_PORT: "0" }).ingest).toMatchObject({ enabled: true, rtmpPort: 0 });
+    const proxied = loadConfig({ RTMP_PUBLIC_URL: "rtmp://live.example.com/", FLV_PUBLIC_URL: "https://cdn.example.com//" }).ingest;
+    expect(proxied).toMatchObject({ rtmpPublicUrl: "rtmp://live.example.com", flvPublicUrl: "https://cdn.example.com" });
+    expect(() => loadConfig({ RTMP_PUBLIC_URL: "http://live.example.com", FLV_PUBLIC_URL: "rtmp://x" })).toThrow(/RTMP_PUBLIC_URL[\s\S]*FLV_PUBLIC_URL/);
+  });
+
   it("parses lists", () => {
     expect(loadConfig({ SENSITIVE_WORDS: " a, b ,,c" }).comments.sensitiveWords).toEqual(["a", "b", "c"]);
   });

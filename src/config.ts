@@ -39,6 +39,7 @@ const envSchema = z.object({
   DEV_TOKENS: bool.optional(),
   SESSION_TTL_SEC: int(60, 365 * 24 * 3600).default(30 * 24 * 3600),
   ORDER_PAY_TIMEOUT_SEC: int(1, 24 * 3600).default(15 * 60),
+  GROUP_HOLD_SEC: int(1, 3600).default(5 * 60),
 
   WECHAT_SANDBOX: bool.optional(),
   WECHAT_API_BASE: z.string().url().optional(),
@@ -138,6 +139,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     auth: { sessionTtlSec: e.SESSION_TTL_SEC },
     orders: { payTimeoutSec: e.ORDER_PAY_TIMEOUT_SEC },
+    /** How long a group-buy place is held for its payment (never past the group's own deadline). */
+    groups: { holdSec: e.GROUP_HOLD_SEC },
     wechat: {
       /** The in-process stand-in for WeChat's servers, with credentials generated at first run. */
       sandbox,

@@ -70,7 +70,7 @@ export async function startServer(root: string, file: string, env: Record<string
   const port = await freePort();
   const child = spawn(process.execPath, ["--import", "tsx", file], {
     cwd: root,
-    env: { ...process.env, ...env, PORT: String(port), HOST: "127.0.0.1" },
+    env: { ...process.env, INGEST_ENABLED: "false", ...env, PORT: String(port), HOST: "127.0.0.1" },
     stdio: ["pipe", "pipe", "pipe"],
   });
   children.add(child);

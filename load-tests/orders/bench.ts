@@ -62,7 +62,7 @@ async function run(o: Options): Promise<Results> {
   undo.push(() => deleteKeys(REDIS_URL, prefix));
 
   log(`starting src/main.ts (host CPU ${(await hostBusy()).toFixed(0)}% busy over 1 s, ${availableParallelism()} cores)`);
-  const env = { NODE_ENV: "development", LOG_LEVEL: "warn", REDIS_URL, REDIS_PREFIX: prefix, DATABASE_URL: database.url, DATA_DIR: dataDir };
+  const env = { NODE_ENV: "development", INGEST_ENABLED: "false", LOG_LEVEL: "warn", REDIS_URL, REDIS_PREFIX: prefix, DATABASE_URL: database.url, DATA_DIR: dataDir };
   const server = await startServer(ROOT, "src/main.ts", env, 90_000);
   undo.push(() => server.stop());
   const http = httpClient(server.base, o.concurrency);

@@ -28,7 +28,9 @@ export const orders = pgTable(
     itemsFen: integer("items_fen").notNull(),
     totalFen: integer("total_fen").notNull(),
     address: jsonb("address").$type<AddressSnapshot>().notNull(),
-    source: text("source", { enum: ["cart", "buy_now", "flash"] }).notNull(),
+    source: text("source", { enum: ["cart", "buy_now", "flash", "group"] }).notNull(),
+    /** The group buy this order holds (or took) a place in. */
+    groupId: text("group_id"),
     streamId: text("stream_id"),
     /** The Idempotency-Key it was created with: one order per (user, key), whatever retries do. */
     requestKey: text("request_key"),

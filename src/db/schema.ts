@@ -6,3 +6,4 @@ export * from "./shopping.schema.js";
 export * from "./orders.schema.js";
 export * from "./payments.schema.js";
 export * from "./flash.schema.js";
+export * from "./groups.schema.js";

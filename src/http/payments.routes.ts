@@ -7,7 +7,7 @@ import type { Router } from "./uws-http.js";
 
 const IdParams = z.object({ id: z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/) });
 /** The object the mini program spreads into wx.requestPayment. */
-const PaymentParams = z.object({
+export const PaymentParams = z.object({
   orderId: z.string(),
   timeStamp: z.string(),
   nonceStr: z.string(),

@@ -5,8 +5,10 @@ import type { Api } from "./api.js";
 
 const id = z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/);
 const IdParams = z.object({ id });
-const StreamInfo = z.object({ id: z.string(), title: z.string(), status: z.enum(["idle", "live", "ended"]), hostId: z.string(), hostName: z.string(), createdAt: z.string() });
-const StreamWithKey = StreamInfo.extend({ streamKey: z.string() });
+const StreamInfo = z.object({ id: z.string(), title: z.string(), status: z.enum(["idle", "live", "ended"]), hostId: z.string(), hostName: z.string(), createdAt: z.string(), flvUrl: z.string().nullable() });
+/** The publish URL is `${rtmpUrl}?key=${streamKey}` (OBS: server `…/live`, stream key `<id>?key=<streamKey>`). */
+const PublishKey = z.object({ streamKey: z.string(), rtmpUrl: z.string().nullable() });
+const StreamWithKey = StreamInfo.extend(PublishKey.shape);
 const StreamDetail = z.object({ stream: StreamInfo, products: z.array(ProductSummary) });
 
 /** Live streams: create (the caller hosts), the publish key, attached products; seed 003's stream page call. */
@@ -33,7 +35,7 @@ export function streamsRoutes(api: Api, streams: Streams) {
     products: await streams.products(params.id),
   }));
   api.route(
-    { method: "post", path: "/v1/streams/:id/key", summary: "Rotate the publish key (the old one stops working)", tag: "live", auth: "user", params: IdParams, response: z.object({ id: z.string(), streamKey: z.string() }) },
+    { method: "post", path: "/v1/streams/:id/key", summary: "Rotate the publish key (the old one stops working)", tag: "live", auth: "user", params: IdParams, response: PublishKey.extend({ id: z.string() }) },
     ({ user, params }) => streams.rotateKey(user!, params.id),
   );
   api.route(

@@ -13,8 +13,18 @@ const newStreamKey = () => `sk_${randomBytes(24).toString("base64url")}`;
 
 type StreamRow = typeof liveStreams.$inferSelect;
 
+/** Where a stream is published and played; null where this deployment has no ingest. */
+export interface StreamUrls {
+  /** The RTMP URL to publish to, without the key: append `?key=<streamKey>`. */
+  rtmp(streamId: string): string | null;
+  /** The HTTP-FLV URL for `live-player`; never carries the key. */
+  flv(streamId: string): string | null;
+}
+
+const noUrls: StreamUrls = { rtmp: () => null, flv: () => null };
+
 /** Live streams: who hosts them, their publish key, and the products they sell. */
-export function createStreams(db: Db) {
+export function createStreams(db: Db, urls: StreamUrls = noUrls) {
   async function row(id: string): Promise<StreamRow> {
     const [s] = await db.select().from(liveStreams).where(eq(liveStreams.id, id));
     if (!s) throw new AppError("STREAM_NOT_FOUND");
@@ -44,7 +54,7 @@ export function createStreams(db: Db) {
   async function info(id: string) {
     const s = await row(id);
     const [host] = await db.select({ nickname: users.nickname }).from(users).where(eq(users.id, s.hostUserId));
-    return { id: s.id, title: s.title, status: s.status, hostId: s.hostUserId, hostName: host?.nickname ?? "", createdAt: s.createdAt.toISOString() };
+    return { id: s.id, title: s.title, status: s.status, hostId: s.hostUserId, hostName: host?.nickname ?? "", createdAt: s.createdAt.toISOString(), flvUrl: urls.flv(s.id) };
   }
 
   return {
@@ -58,13 +68,13 @@ export function createStreams(db: Db) {
       if (!host) throw new AppError("NOT_FOUND", "No such host user.");
       const streamKey = newStreamKey();
       const [s] = await db.insert(liveStreams).values({ id: randomUUID(), hostUserId, title: input.title, streamKeyHash: hashStreamKey(streamKey) }).returning();
-      return { ...(await info(s!.id)), streamKey };
+      return { ...(await info(s!.id)), streamKey, rtmpUrl: urls.rtmp(s!.id) };
     },
     async rotateKey(user: Identity, id: string) {
       await requireHost(user, id);
       const streamKey = newStreamKey();
       await db.update(liveStreams).set({ streamKeyHash: hashStreamKey(streamKey) }).where(eq(liveStreams.id, id));
-      return { id, streamKey };
+      return { id, streamKey, rtmpUrl: urls.rtmp(id) };
     },
     async setProducts(user: Identity, id: string, productIds: string[]) {
       await requireHost(user, id);

@@ -56,13 +56,18 @@ const isUniqueViolation = (err: unknown) =>
 export interface PlaceInput {
   lines: { skuId: string; quantity: number }[];
   addressId: string;
-  source: "cart" | "buy_now" | "flash";
+  source: "cart" | "buy_now" | "flash" | "group";
   streamId?: string;
   expectedTotalFen?: number;
   /** The request's Idempotency-Key: a second order with the same key returns the first. */
   requestKey?: string;
   /** A live flash sale: one line, at the live price, within the sale's quantity and per-user limit. */
   flash?: { id: string; priceFen: number; perUserLimit: number };
+  /**
+   * A place in a group buy, at the group price: `claim` runs first inside the order's transaction
+   * (it locks the group and takes the place, or throws) and the order pays by `payDeadline`.
+   */
+  group?: { id: string; priceFen: number; payDeadline: Date; claim: (tx: Db, orderId: string) => Promise<void> };
 }
 
 /** Flash units given back by a cancelled order, for whoever gates the sale (Redis). */
@@ -79,7 +84,11 @@ export function createOrders(deps: { db: Db; payTimeoutSec: number }) {
     placed: (order: { id: string; payDeadline: Date }) => Promise<void>;
     /** After a cancel committed, with the flash units it gave back. */
     flashReleased: (released: FlashRelease[]) => Promise<void>;
-  } = { placed: () => Promise.resolve(), flashReleased: () => Promise.resolve() };
+    /** After a cancel committed (a group-buy place it held is free again). */
+    cancelled: (order: { id: string; groupId: string | null }) => Promise<void>;
+    /** Whether a paid order may ship (a group-buy order only once its group is complete). */
+    shippable: (order: { id: string; groupId: string | null }) => Promise<boolean>;
+  } = { placed: () => Promise.resolve(), flashReleased: () => Promise.resolve(), cancelled: () => Promise.resolve(), shippable: () => Promise.resolve(true) };
 
   async function load(where: ReturnType<typeof and>): Promise<Order | null> {
     const [o] = await db.select().from(orders).where(where);
@@ -104,11 +113,13 @@ export function createOrders(deps: { db: Db; payTimeoutSec: number }) {
     for (const l of input.lines) merged.set(l.skuId, (merged.get(l.skuId) ?? 0) + l.quantity);
     const lines = [...merged].sort(([a], [b]) => (a < b ? -1 : 1));
     const id = newOrderId();
-    const payDeadline = new Date(Date.now() + deps.payTimeoutSec * 1000);
+    const payDeadline = input.group?.payDeadline ?? new Date(Date.now() + deps.payTimeoutSec * 1000);
+    const livePrice = input.flash?.priceFen ?? input.group?.priceFen;
     try {
       await db.transaction(async (tx) => {
         const items: (typeof orderItems.$inferInsert)[] = [];
         let itemsFen = 0;
+        if (input.group) await input.group.claim(tx, id);
         if (input.flash) await takeFlashUnits(tx, input.flash, userId, lines[0]![1]);
         for (const [skuId, quantity] of lines) {
           // The truth about stock: a conditional decrement that cannot go below zero.
@@ -130,11 +141,11 @@ export function createOrders(deps: { db: Db; payTimeoutSec: number }) {
             name: product!.name,
             specs: taken.specs,
             cover: product!.pictures[0] ?? "",
-            unitPriceFen: input.flash?.priceFen ?? taken.priceFen,
+            unitPriceFen: livePrice ?? taken.priceFen,
             quantity,
             flashSaleId: input.flash?.id ?? null,
           });
-          itemsFen += (input.flash?.priceFen ?? taken.priceFen) * quantity;
+          itemsFen += (livePrice ?? taken.priceFen) * quantity;
         }
         const totalFen = itemsFen;
         if (input.expectedTotalFen !== undefined && input.expectedTotalFen !== totalFen) {
@@ -150,6 +161,7 @@ export function createOrders(deps: { db: Db; payTimeoutSec: number }) {
           address: snapshot,
           source: input.source,
           streamId: input.streamId ?? null,
+          groupId: input.group?.id ?? null,
           requestKey: input.requestKey ?? null,
           payDeadline,
         });
@@ -213,7 +225,7 @@ export function createOrders(deps: { db: Db; payTimeoutSec: number }) {
   /** Cancels an unpaid order and gives its stock back, exactly once. */
   async function cancel(userId: string | null, id: string, reason: string): Promise<Order> {
     const released: FlashRelease[] = [];
-    await db.transaction(async (tx) => {
+    const cancelled = await db.transaction(async (tx) => {
       const order = await transition(tx, id, userId, ["pending_payment"], "cancelled", { cancelledAt: new Date(), cancelReason: reason });
       const items = await tx.select().from(orderItems).where(eq(orderItems.orderId, id)).orderBy(asc(orderItems.skuId));
       // Same lock order as placing: flash buyer, flash sale, then SKU.
@@ -228,12 +240,16 @@ export function createOrders(deps: { db: Db; payTimeoutSec: number }) {
         }
         await tx.update(skus).set({ stock: sql`${skus.stock} + ${i.quantity}` }).where(eq(skus.id, i.skuId));
       }
+      return order;
     });
     if (released.length > 0) await hooks.flashReleased(released);
+    await hooks.cancelled({ id, groupId: cancelled.groupId });
     return get(userId, id);
   }
 
   async function ship(id: string, courier: string, trackingNo: string) {
+    const [o] = await db.select({ groupId: orders.groupId }).from(orders).where(eq(orders.id, id));
+    if (o && !(await hooks.shippable({ id, groupId: o.groupId }))) throw new AppError("ORDER_STATE", "The group buy is not complete yet.", { status: "paid" });
     await transition(db, id, null, ["paid"], "shipped", { courier, trackingNo, shippedAt: new Date() });
     return get(null, id);
   }

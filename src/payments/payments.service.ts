@@ -37,6 +37,10 @@ const maskName = (name: string) => `${[...name][0] ?? "*"}***`;
 export function createPayments(deps: PaymentsDeps) {
   const { db, pay, log } = deps;
   const purchases = createPurchaseFeed(deps.publish, log);
+  const hooks: {
+    /** An order is paid (called again on every replay of its notification: must be idempotent). */
+    paid: (order: { id: string; groupId: string | null }) => Promise<void>;
+  } = { paid: () => Promise.resolve() };
 
   /** wx.requestPayment parameters for one of the user's unpaid orders. */
   async function jsapiParams(userId: string, orderId: string) {
@@ -88,9 +92,12 @@ export function createPayments(deps: PaymentsDeps) {
     });
     if (updated) {
       if (order.streamId) await announcePurchase(order.streamId, order.userId, updated.items);
+      await hooks.paid({ id: order.id, groupId: order.groupId });
       return;
     }
     const [now] = await db.select({ status: orders.status, transactionId: orders.transactionId }).from(orders).where(eq(orders.id, order.id));
+    // A replay: what follows a payment may not have finished the first time.
+    if (now?.status === "paid") await hooks.paid({ id: order.id, groupId: order.groupId });
     if (now?.status === "cancelled") {
       // Paid after we closed it (timeout or user cancel): give the money back, once.
       await refund(order.id, order.totalFen, "order was closed before payment arrived", `auto-${order.id}`);
@@ -214,7 +221,7 @@ export function createPayments(deps: PaymentsDeps) {
     return deps.orders.cancel(userId, orderId, reason);
   }
 
-  return { jsapiParams, onNotification, refund, applyTransaction, cancelOrder, flushAnnouncements: () => purchases.flush() };
+  return { jsapiParams, onNotification, refund, applyTransaction, cancelOrder, hooks, flushAnnouncements: () => purchases.flush() };
 }
 
 export type Payments = ReturnType<typeof createPayments>;

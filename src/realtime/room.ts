@@ -197,7 +197,7 @@ export const emptyRoomState = (): RoomState => ({
 /** The room's open groups after a group push: progress updates in place (or adds), an end removes. */
 export function withGroup(groups: readonly GroupProgress[], group: GroupProgress): GroupProgress[] {
   const rest = groups.filter((g) => g.id !== group.id);
-  if (group.status === "complete" || group.status === "failed") return rest;
+  if (group.status !== "open") return rest;
   const at = groups.findIndex((g) => g.id === group.id);
   const out = at >= 0 ? [...groups.slice(0, at), group, ...groups.slice(at + 1)] : [group, ...rest];
   return out.slice(0, GROUPS_IN_STATE);

@@ -11,6 +11,7 @@ import { Position, type ClientToServerEvents, type ServerToClientEvents } from "
 import type { OriginCheck } from "../http/origin.js";
 import { errorBody } from "../http/uws-http.js";
 import type { EventEntry, FanoutSink, Identity, RoomClient } from "./client.js";
+import { GROUP_WATCH_EVENTS } from "./group-watch.js";
 import { dispatch } from "./dispatch.js";
 import type { Hub } from "./hub.js";
 
@@ -113,6 +114,7 @@ export function attachSocketIoTransport(deps: SocketIoTransportDeps) {
   io.on("connection", (socket) => {
     const client = new SocketIoClient(socket, socket.data.identity);
     socket.onAny((event: string, ...args: unknown[]) => {
+      if (GROUP_WATCH_EVENTS.has(event)) return;
       const ack = typeof args.at(-1) === "function" ? (args.pop() as (reply: unknown) => void) : null;
       const payload = args[0];
       const raw = typeof payload === "object" && payload !== null && !Array.isArray(payload) ? { ...payload, type: event } : { type: event };

@@ -30,6 +30,8 @@ export function redisKeys(prefix: string) {
       /** Hash: userId -> units taken at the gate. */
       bought: (id: string) => `${prefix}:{flash:${id}}:bought`,
     },
+    /** Sharded channel of every group-buy change, for nodes with watchers of a group. */
+    groupsChannel: `${prefix}:{groups}:ch`,
     sandbox: {
       /** A wx.login code the sandbox issued: openid, single use, 5 minutes. */
       loginCode: (code: string) => `${prefix}:sandbox:code:${code}`,

@@ -1,0 +1,340 @@
+import { randomUUID } from "node:crypto";
+import { and, eq, inArray, sql } from "drizzle-orm";
+import type { Db } from "../db/client.js";
+import { auditLog, groupActivities, groupMembers, groups } from "../db/groups.schema.js";
+import { users } from "../db/identity.schema.js";
+import { orders } from "../db/orders.schema.js";
+import type { Jobs } from "../jobs/jobs.js";
+import type { Logger } from "../log.js";
+import type { Order } from "../orders/orders.dto.js";
+import type { Orders } from "../orders/orders.service.js";
+import type { Payments } from "../payments/payments.service.js";
+import { AppError } from "../protocol/errors.js";
+import type { GroupProgress } from "../protocol/messages.js";
+import type { Identity } from "../realtime/client.js";
+import { addressRepo } from "../shopping/address.repo.js";
+import { membersOf, PAID, PLACE_HOLDING, progressOf } from "./group-progress.js";
+
+type GroupRow = typeof groups.$inferSelect;
+type ActivityRow = typeof groupActivities.$inferSelect;
+
+export interface GroupsDeps {
+  db: Db;
+  orders: Orders;
+  payments: Payments;
+  jobs: Jobs;
+  log: Logger;
+  /** How long an unpaid place is held. */
+  holdSec: number;
+  /** Tells the group's room and watchers (group feed). */
+  announce: (group: GroupProgress, streamId: string | null) => Promise<void>;
+}
+
+/** Members of a group whose orders are in `statuses` (call under the group's lock for a decision). */
+const count = async (tx: Db, groupId: string, statuses: readonly (typeof orders.$inferSelect.status)[]) => {
+  const [row] = await tx
+    .select({ n: sql<number>`count(*)::int` })
+    .from(groupMembers)
+    .innerJoin(orders, eq(orders.id, groupMembers.orderId))
+    .where(and(eq(groupMembers.groupId, groupId), inArray(orders.status, [...statuses])));
+  return Number(row?.n ?? 0);
+};
+const lockGroup = async (tx: Db, id: string): Promise<GroupRow> => {
+  const [g] = await tx.select().from(groups).where(eq(groups.id, id)).for("update");
+  if (!g) throw new AppError("NOT_FOUND", "No such group.");
+  return g;
+};
+const refundKey = (groupId: string) => `group-${groupId}`;
+
+/**
+ * Group buying (拼团). A place is an order at the group price: held while unpaid (for `holdSec`,
+ * never past the group's deadline), taken for good once paid, free again when the hold lapses
+ * (the order timeout cancels it). Every decision about a group is made under its row lock from
+ * the members' order states, so a group never takes more than `size` places or one user twice,
+ * and ends exactly once: complete (all paid) or failed (every paid member refunded).
+ */
+export function createGroups(deps: GroupsDeps) {
+  const { db, log } = deps;
+
+  async function activity(id: string): Promise<ActivityRow> {
+    const [a] = await db.select().from(groupActivities).where(eq(groupActivities.id, id));
+    if (!a) throw new AppError("NOT_FOUND", "No such group-buy activity.");
+    return a;
+  }
+  async function group(id: string): Promise<GroupRow> {
+    const [g] = await db.select().from(groups).where(eq(groups.id, id));
+    if (!g) throw new AppError("NOT_FOUND", "No such group.");
+    return g;
+  }
+  async function announce(groupId: string) {
+    const p = await progressOf(db, groupId);
+    const g = await group(groupId);
+    // The room hears of a group once it opened (nobody can join before the leader paid).
+    if (p) await deps.announce(p, g.openedAt ? g.streamId : null).catch((err: unknown) => log.warn({ err, groupId }, "group announcement failed"));
+  }
+  async function addressFor(userId: string, addressId?: string) {
+    if (addressId) return addressId;
+    const a = await addressRepo.getDefault(db, userId);
+    if (!a) throw new AppError("ADDRESS_REQUIRED");
+    return a.id;
+  }
+  /** One user's places in an activity, counted under a per-user lock (two groups at once cannot beat the limit). */
+  async function checkUserLimit(tx: Db, a: ActivityRow, userId: string) {
+    await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`group-user:${a.id}:${userId}`}))`);
+    const rows = await tx
+      .select({ n: sql<number>`count(*)::int` })
+      .from(groupMembers)
+      .innerJoin(groups, eq(groups.id, groupMembers.groupId))
+      .innerJoin(orders, eq(orders.id, groupMembers.orderId))
+      .where(and(eq(groups.activityId, a.id), eq(groupMembers.userId, userId), inArray(orders.status, [...PLACE_HOLDING])));
+    if (Number(rows[0]?.n ?? 0) >= a.perUserLimit) throw new AppError("LIMIT_EXCEEDED", `At most ${a.perUserLimit} group(s) per person in this activity.`);
+  }
+  async function memberOrder(userId: string, groupId: string) {
+    const [m] = await db
+      .select({ orderId: groupMembers.orderId, status: orders.status })
+      .from(groupMembers)
+      .innerJoin(orders, eq(orders.id, groupMembers.orderId))
+      .where(and(eq(groupMembers.groupId, groupId), eq(groupMembers.userId, userId)));
+    return m ?? null;
+  }
+
+  /** A leader opens a group: a held place at the group price; the group opens when it is paid. */
+  async function open(userId: string, activityId: string, input: { addressId?: string; requestKey?: string }) {
+    const a = await activity(activityId);
+    if (a.status !== "active") throw new AppError("GROUP_CLOSED", "This group-buy activity has ended.");
+    const addressId = await addressFor(userId, input.addressId);
+    const groupId = randomUUID();
+    const order = await deps.orders.place(userId, {
+      lines: [{ skuId: a.skuId, quantity: 1 }],
+      source: "group",
+      addressId,
+      streamId: a.streamId ?? undefined,
+      requestKey: input.requestKey,
+      group: {
+        id: groupId,
+        priceFen: a.groupPriceFen,
+        payDeadline: new Date(Date.now() + deps.holdSec * 1000),
+        claim: async (tx, orderId) => {
+          await checkUserLimit(tx, a, userId);
+          await tx.insert(groups).values({ id: groupId, activityId: a.id, productId: a.productId, skuId: a.skuId, streamId: a.streamId, leaderUserId: userId, size: a.groupSize, priceFen: a.groupPriceFen, windowSec: a.windowSec });
+          await tx.insert(groupMembers).values({ groupId, userId, orderId, leader: true });
+        },
+      },
+    });
+    const [m] = await db.select({ groupId: groupMembers.groupId }).from(groupMembers).where(eq(groupMembers.orderId, order.id));
+    await announce(m!.groupId);
+    return { group: (await progressOf(db, m!.groupId))!, order };
+  }
+
+  /**
+   * Takes a place in an open group (held until paid). Joining a group one already holds a place in
+   * answers with that place. `complete`: this join took the last place.
+   */
+  async function join(userId: string, groupId: string, input: { addressId?: string; requestKey?: string }): Promise<{ group: GroupProgress; order: Order; complete: boolean }> {
+    const mine = await memberOrder(userId, groupId);
+    if (mine && (PLACE_HOLDING as readonly string[]).includes(mine.status)) {
+      const p = (await progressOf(db, groupId))!;
+      return { group: p, order: await deps.orders.get(userId, mine.orderId), complete: p.left === 0 };
+    }
+    const g = await group(groupId);
+    const a = await activity(g.activityId);
+    if (g.status !== "open" || !g.expiresAt || g.expiresAt.getTime() <= Date.now()) throw new AppError("GROUP_CLOSED");
+    const addressId = await addressFor(userId, input.addressId);
+    let complete = false;
+    let order: Order;
+    try {
+      order = await deps.orders.place(userId, {
+        lines: [{ skuId: g.skuId, quantity: 1 }],
+        source: "group",
+        addressId,
+        streamId: g.streamId ?? undefined,
+        requestKey: input.requestKey,
+        group: {
+          id: groupId,
+          priceFen: g.priceFen,
+          payDeadline: new Date(Math.min(Date.now() + deps.holdSec * 1000, g.expiresAt.getTime())),
+          claim: async (tx, orderId) => {
+            const locked = await lockGroup(tx, groupId);
+            if (locked.status !== "open" || !locked.expiresAt || locked.expiresAt.getTime() <= Date.now()) throw new AppError("GROUP_CLOSED");
+            const taken = await count(tx, groupId, PLACE_HOLDING);
+            if (taken >= locked.size) throw new AppError("GROUP_FULL");
+            const [m] = await tx.select().from(groupMembers).where(and(eq(groupMembers.groupId, groupId), eq(groupMembers.userId, userId)));
+            if (m) {
+              const [o] = await tx.select({ status: orders.status }).from(orders).where(eq(orders.id, m.orderId));
+              if (o && (PLACE_HOLDING as readonly string[]).includes(o.status)) throw new AppError("CONFLICT", "You are already in this group.");
+              await checkUserLimit(tx, a, userId);
+              await tx.update(groupMembers).set({ orderId, joinedAt: new Date() }).where(and(eq(groupMembers.groupId, groupId), eq(groupMembers.userId, userId)));
+            } else {
+              await checkUserLimit(tx, a, userId);
+              await tx.insert(groupMembers).values({ groupId, userId, orderId });
+            }
+            complete = taken + 1 === locked.size;
+          },
+        },
+      });
+    } catch (err) {
+      // The same user joining twice at once: the other request's place is the answer.
+      const again = await memberOrder(userId, groupId);
+      if (err instanceof AppError && err.code === "CONFLICT" && again) return join(userId, groupId, input);
+      throw err;
+    }
+    await announce(groupId);
+    return { group: (await progressOf(db, groupId))!, order, complete };
+  }
+
+  /** wx.requestPayment parameters for the caller's held place. */
+  async function pay(userId: string, groupId: string) {
+    const mine = await memberOrder(userId, groupId);
+    if (!mine || mine.status !== "pending_payment") throw new AppError("ORDER_STATE", mine ? `Your place is ${mine.status}.` : "You hold no place in this group.", { status: mine?.status ?? null });
+    return deps.payments.jsapiParams(userId, mine.orderId);
+  }
+
+  /** Payments hook: a member paid. Opens the group (the leader), completes it (the last place), or refunds (it failed). */
+  async function onPaid(order: { id: string; groupId: string | null }) {
+    if (!order.groupId) return;
+    const groupId = order.groupId;
+    const outcome = await db.transaction(async (tx) => {
+      const g = await lockGroup(tx, groupId);
+      if (g.status === "failed") return "refund" as const;
+      if (g.status === "pending" && g.leaderUserId) {
+        const [leader] = await tx.select({ orderId: groupMembers.orderId }).from(groupMembers).where(and(eq(groupMembers.groupId, groupId), eq(groupMembers.leader, true)));
+        if (leader?.orderId !== order.id) return "none" as const;
+        const expiresAt = new Date(Date.now() + g.windowSec * 1000);
+        await tx.update(groups).set({ status: "open", openedAt: new Date(), expiresAt }).where(eq(groups.id, groupId));
+        return { opened: expiresAt };
+      }
+      if (g.status === "open" && (await count(tx, groupId, PAID)) >= g.size) {
+        await tx.update(groups).set({ status: "complete", endedAt: new Date() }).where(eq(groups.id, groupId));
+        return "complete" as const;
+      }
+      return "none" as const;
+    });
+    if (outcome === "refund") {
+      await refundMember(groupId, order.id);
+    } else if (typeof outcome === "object") {
+      await deps.jobs.schedule("group.expire", groupId, { groupId }, outcome.opened.getTime());
+    }
+    await announce(groupId);
+  }
+
+  /** Orders hook: a member's order was cancelled (its hold lapsed). An unpaid leader fails the group. */
+  async function onCancelled(order: { id: string; groupId: string | null }) {
+    if (!order.groupId) return;
+    const groupId = order.groupId;
+    await db.transaction(async (tx) => {
+      const g = await lockGroup(tx, groupId);
+      const [leader] = await tx.select({ orderId: groupMembers.orderId }).from(groupMembers).where(and(eq(groupMembers.groupId, groupId), eq(groupMembers.leader, true)));
+      if (g.status === "pending" && leader?.orderId === order.id) {
+        await tx.update(groups).set({ status: "failed", failReason: "the leader did not pay", endedAt: new Date() }).where(eq(groups.id, groupId));
+      }
+    });
+    await announce(groupId);
+  }
+
+  async function refundMember(groupId: string, orderId: string) {
+    const [o] = await db.select({ status: orders.status, totalFen: orders.totalFen }).from(orders).where(eq(orders.id, orderId));
+    if (!o || !["paid", "refunding"].includes(o.status)) return;
+    await deps.payments.refund(orderId, o.totalFen, "group buy not filled", refundKey(groupId));
+  }
+
+  /** Closes every unpaid hold through WeChat Pay; a payment that landed meanwhile is applied (and may complete the group). */
+  async function closeHolds(groupId: string, reason: string) {
+    for (const m of await membersOf(db, groupId)) {
+      if (m.orderStatus !== "pending_payment") continue;
+      try {
+        await deps.payments.cancelOrder(null, m.orderId, reason);
+      } catch (err) {
+        if (err instanceof AppError && err.code === "ORDER_STATE" && (err.details as { status?: string } | undefined)?.status !== "pending_payment") continue;
+        throw err;
+      }
+    }
+  }
+
+  /** Ends an open group in one transaction: complete when every place is paid (or simulated), failed otherwise. */
+  async function decide(groupId: string, simulate: { actor: string; reason: string } | null) {
+    return db.transaction(async (tx) => {
+      const g = await lockGroup(tx, groupId);
+      if (g.status !== "open") return g.status;
+      const paid = await count(tx, groupId, PAID);
+      if (paid >= g.size) {
+        await tx.update(groups).set({ status: "complete", endedAt: new Date() }).where(eq(groups.id, groupId));
+        return "complete";
+      }
+      if (simulate && paid >= 1) {
+        await tx.update(groups).set({ status: "complete", simulated: true, endedAt: new Date() }).where(eq(groups.id, groupId));
+        await tx.insert(auditLog).values({ actor: simulate.actor, action: "group.simulated_complete", target: groupId, details: { reason: simulate.reason, paid, size: g.size } });
+        return "complete";
+      }
+      await tx.update(groups).set({ status: "failed", failReason: "not filled in time", endedAt: new Date() }).where(eq(groups.id, groupId));
+      return "failed";
+    });
+  }
+
+  /** Job: the group's deadline. */
+  async function expire({ groupId }: { groupId: string }) {
+    const g = await group(groupId);
+    if (g.status === "failed") return settle({ groupId });
+    if (g.status !== "open") return;
+    if (g.expiresAt && g.expiresAt.getTime() > Date.now()) throw new AppError("CONFLICT", "Not due yet.");
+    await closeHolds(groupId, "group buy expired");
+    const a = await activity(g.activityId);
+    const outcome = await decide(groupId, a.simulateOnExpiry ? { actor: "system", reason: "activity completes groups at expiry" } : null);
+    await announce(groupId);
+    if (outcome === "failed") await settle({ groupId });
+  }
+
+  /** Job (and tail of `expire`): refunds every paid member of a failed group; each refund is one out_refund_no. */
+  async function settle({ groupId }: { groupId: string }) {
+    const g = await group(groupId);
+    if (g.status !== "failed") return;
+    for (const m of await membersOf(db, groupId)) await refundMember(groupId, m.orderId);
+  }
+
+  /** An admin completes an open group with simulated members (Pinduoduo's 模拟成团); audited. */
+  async function simulateComplete(admin: Identity, groupId: string, reason: string) {
+    const g = await group(groupId);
+    if (g.status !== "open") throw new AppError("GROUP_CLOSED");
+    await closeHolds(groupId, "group completed by simulation");
+    const outcome = await decide(groupId, { actor: admin.userId, reason });
+    await announce(groupId);
+    if (outcome === "failed") await settle({ groupId });
+    return (await progressOf(db, groupId))!;
+  }
+
+  /** The group page: progress, members, the product and whether the caller can join. */
+  async function detail(groupId: string, viewerId: string | null) {
+    const g = await group(groupId);
+    const p = (await progressOf(db, groupId))!;
+    const members = await membersOf(db, groupId);
+    const names = members.length ? await db.select({ id: users.id, nickname: users.nickname }).from(users).where(inArray(users.id, members.map((m) => m.userId))) : [];
+    const participants = members
+      .filter((m) => g.status === "failed" || (PLACE_HOLDING as readonly string[]).includes(m.orderStatus))
+      .map((m) => ({
+        userId: m.userId,
+        nickname: names.find((n) => n.id === m.userId)?.nickname ?? "",
+        leader: m.leader,
+        paid: (PAID as readonly string[]).includes(m.orderStatus) || m.orderStatus.startsWith("refund"),
+        joinedAt: m.joinedAt.toISOString(),
+      }));
+    const mine = viewerId ? participants.some((x) => x.userId === viewerId) : false;
+    return { g, progress: p, participants, canJoin: g.status === "open" && p.left > 0 && !mine && (g.expiresAt?.getTime() ?? 0) > Date.now() };
+  }
+
+  /** Recreates expiry timers of open groups and refunds still owed by failed ones. */
+  async function reconcile() {
+    const open = await db.select({ id: groups.id, expiresAt: groups.expiresAt }).from(groups).where(eq(groups.status, "open"));
+    for (const g of open) await deps.jobs.schedule("group.expire", g.id, { groupId: g.id }, g.expiresAt!.getTime());
+    const owing = await db
+      .selectDistinct({ id: groups.id })
+      .from(groups)
+      .innerJoin(groupMembers, eq(groupMembers.groupId, groups.id))
+      .innerJoin(orders, eq(orders.id, groupMembers.orderId))
+      .where(and(eq(groups.status, "failed"), inArray(orders.status, ["paid", "refunding"])));
+    for (const g of owing) await deps.jobs.schedule("group.settle", g.id, { groupId: g.id }, Date.now());
+    return open.length + owing.length;
+  }
+
+  return { open, join, pay, detail, onPaid, onCancelled, expire, settle, simulateComplete, reconcile, group, activity };
+}
+
+export type Groups = ReturnType<typeof createGroups>;
