@@ -138,7 +138,7 @@ export function createApp(deps: AppDeps) {
     credentials: deps.wechatPay.pay,
   });
   if (config.wechat.sandbox && deps.wechatPay.sandbox) {
-    paySandboxRoutes(router, { db: database.db, log, pay: deps.wechatPay.pay, secrets: deps.wechatPay.sandbox });
+    paySandboxRoutes(router, { db: database.db, log, pay: deps.wechatPay.pay, secrets: deps.wechatPay.sandbox, latencyMs: config.wechat.sandboxLatencyMs });
   }
   const payments = createPayments({
     db: database.db,

@@ -42,6 +42,7 @@ const envSchema = z.object({
   GROUP_HOLD_SEC: int(1, 3600).default(5 * 60),
 
   WECHAT_SANDBOX: bool.optional(),
+  WECHAT_SANDBOX_LATENCY_MS: int(0, 10_000).default(0),
   WECHAT_API_BASE: z.string().url().optional(),
   WECHAT_APPID: z.string().min(1).optional(),
   WECHAT_SECRET: z.string().min(1).optional(),
@@ -144,6 +145,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     wechat: {
       /** The in-process stand-in for WeChat's servers, with credentials generated at first run. */
       sandbox,
+      /** The sandbox's merchant API answers this much later (WeChat's real latency, for tests and demos). */
+      sandboxLatencyMs: e.WECHAT_SANDBOX_LATENCY_MS,
       /** null: this node's own sandbox (known once it listens), or WeChat when the sandbox is off. */
       apiBase: e.WECHAT_API_BASE ?? (sandbox ? null : "https://api.weixin.qq.com"),
       appId: e.WECHAT_APPID ?? null,

@@ -49,7 +49,7 @@ type Tx = typeof sandboxTransactions.$inferSelect;
  * answers and notifications are signed with the platform key and resources encrypted with the
  * APIv3 key, exactly as WeChat Pay does. State is in the database so every node sees it.
  */
-export function paySandboxRoutes(router: Router, deps: { db: Db; log: Logger; pay: PayCredentials; secrets: SandboxPaySecrets }) {
+export function paySandboxRoutes(router: Router, deps: { db: Db; log: Logger; pay: PayCredentials; secrets: SandboxPaySecrets; latencyMs?: number }) {
   const { db, pay, secrets } = deps;
   const log = deps.log.child({ part: "wechat-sandbox" });
 
@@ -76,7 +76,8 @@ export function paySandboxRoutes(router: Router, deps: { db: Db; log: Logger; pa
   let outageUntil = 0;
 
   /** The merchant's signature over the request, as WeChat Pay checks it. */
-  function authenticate(ctx: RequestContext, pathPrefixLength: number): HandlerResult | null {
+  async function authenticate(ctx: RequestContext, pathPrefixLength: number): Promise<HandlerResult | null> {
+    if (deps.latencyMs) await new Promise((r) => setTimeout(r, deps.latencyMs));
     if (Date.now() < outageUntil) return fail(500, "SYSTEM_ERROR", "系统错误");
     const a = parseAuthorization(ctx.headers.authorization);
     if (!a) return fail(401, "SIGN_ERROR", "missing or malformed Authorization");
@@ -145,7 +146,7 @@ export function paySandboxRoutes(router: Router, deps: { db: Db; log: Logger; pa
   }
 
   router.post(`${BASE}/v3/pay/transactions/jsapi`, async (ctx) => {
-    const denied = authenticate(ctx, BASE.length);
+    const denied = await authenticate(ctx, BASE.length);
     if (denied) return denied;
     const parsed = Prepay.safeParse(ctx.body);
     if (!parsed.success) return fail(400, "PARAM_ERROR", parsed.error.issues.map((i) => `${i.path.join(".")} ${i.message}`).join("; "));
@@ -172,7 +173,7 @@ export function paySandboxRoutes(router: Router, deps: { db: Db; log: Logger; pa
   });
 
   router.get(`${BASE}/v3/pay/transactions/out-trade-no/:no`, async (ctx) => {
-    const denied = authenticate(ctx, BASE.length);
+    const denied = await authenticate(ctx, BASE.length);
     if (denied) return denied;
     const [t] = await db.select().from(sandboxTransactions).where(eq(sandboxTransactions.outTradeNo, ctx.params[0]!));
     if (!t || ctx.query.get("mchid") !== pay.mchid) return fail(404, "ORDER_NOT_EXIST", "no such order");
@@ -180,7 +181,7 @@ export function paySandboxRoutes(router: Router, deps: { db: Db; log: Logger; pa
   });
 
   router.post(`${BASE}/v3/pay/transactions/out-trade-no/:no/close`, async (ctx) => {
-    const denied = authenticate(ctx, BASE.length);
+    const denied = await authenticate(ctx, BASE.length);
     if (denied) return denied;
     const no = ctx.params[0]!;
     const closed = await db
@@ -196,7 +197,7 @@ export function paySandboxRoutes(router: Router, deps: { db: Db; log: Logger; pa
   });
 
   router.post(`${BASE}/v3/refund/domestic/refunds`, async (ctx) => {
-    const denied = authenticate(ctx, BASE.length);
+    const denied = await authenticate(ctx, BASE.length);
     if (denied) return denied;
     const parsed = RefundRequest.safeParse(ctx.body);
     if (!parsed.success) return fail(400, "PARAM_ERROR", parsed.error.issues.map((i) => `${i.path.join(".")} ${i.message}`).join("; "));
@@ -208,6 +209,12 @@ export function paySandboxRoutes(router: Router, deps: { db: Db; log: Logger; pa
     const [existing] = await db.select().from(sandboxRefunds).where(eq(sandboxRefunds.outRefundNo, r.out_refund_no));
     if (existing) {
       if (existing.amountFen !== r.amount.refund || existing.outTradeNo !== r.out_trade_no) return fail(400, "INVALID_REQUEST", "out_refund_no reused");
+      // WeChat settles a refund whatever happens to us: one whose timer died with its node settles when asked about.
+      if (existing.status === "PROCESSING" && Date.now() - existing.createdAt.getTime() > REFUND_SETTLE_MS) {
+        await settleRefund(existing.outRefundNo, t);
+        const [settled] = await db.select().from(sandboxRefunds).where(eq(sandboxRefunds.outRefundNo, r.out_refund_no));
+        return signed(200, refundJson(settled!, t.amountFen));
+      }
       return signed(200, refundJson(existing, t.amountFen));
     }
     const [{ refunded } = { refunded: "0" }] = await db
