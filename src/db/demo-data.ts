@@ -1,7 +1,7 @@
 import { eq } from "drizzle-orm";
 import type { Logger } from "../log.js";
 import type { Db } from "./client.js";
-import { categories, liveStreams, products, skus, streamProducts, users } from "./schema.js";
+import { categories, groupActivities, liveStreams, products, skus, streamProducts, users } from "./schema.js";
 import { createSession } from "./users.repo.js";
 
 const DEMO_CATEGORIES = [
@@ -21,7 +21,8 @@ const DEMO_SKUS: { id: string; productId: string; specs: Record<string, string>;
 ];
 
 /**
- * A host, a viewer, a live room `demo`, two categories and three products with SKUs, created once
+ * A host, a viewer, a live room `demo`, two categories, three products with SKUs and a group-buy
+ * activity for the tea, created once
  * (safe to run every start).
  * Fresh session tokens are issued at each run and logged; none is stored in the repository.
  */
@@ -42,6 +43,11 @@ export async function seedDemoData(db: Db, log: Logger) {
     .insert(streamProducts)
     .values(DEMO_PRODUCTS.map((p, i) => ({ streamId: "demo", productId: p.id, position: i })))
     .onConflictDoNothing();
+  // A group buy in the room: three people, 69 yuan instead of 128, within a day.
+  await db
+    .insert(groupActivities)
+    .values({ id: "demo-tea-group", productId: "demo-tea", skuId: "demo-tea-250", streamId: "demo", groupSize: 3, groupPriceFen: 6900, windowSec: 24 * 3600, createdBy: "demo-admin" })
+    .onConflictDoNothing();
   const [stream] = await db.select().from(liveStreams).where(eq(liveStreams.id, "demo"));
   const host = await createSession(db, "demo-host", 7 * 24 * 3600);
   const viewer = await createSession(db, "demo-viewer", 7 * 24 * 3600);
@@ -54,6 +60,7 @@ export async function seedDemoData(db: Db, log: Logger) {
       adminToken: admin.token,
       viewerUrl: `/live-stream/demo/ws?token=${viewer.token}`,
       products: DEMO_PRODUCTS.map((p) => p.id),
+      groupActivity: "demo-tea-group",
     },
     "demo data ready",
   );
