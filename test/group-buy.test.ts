@@ -1,4 +1,6 @@
 // Group buying (拼团): seed 003's page, atomic fill under a rush, lapsed holds, expiry refunds, the last join racing the deadline.
+import postgres from "postgres";
+import { io as ioClient } from "socket.io-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { useTestServices } from "./support/services.js";
 import { startTestServer, type TestServer } from "./support/servers.js";
@@ -78,6 +80,12 @@ describe("group buying", () => {
     expect((await call("POST", `/api/group-buy/${groupId}/join`, { token: early.token, body: {} })).body).toMatchObject({ code: "GROUP_CLOSED" });
 
     const watcher = await WsClient.connect(`${server.ws}/group-buy/${groupId}/ws`);
+    // A browser (the host console) watches the same group over socket.io.
+    const console_ = ioClient(server.url, { transports: ["websocket"], auth: { streamId }, reconnection: false });
+    const consoleSeen: { type: string; group: Progress }[] = [];
+    for (const type of ["group_progress", "group_complete", "group_failed"]) console_.on(type, (m: { group: Progress }) => consoleSeen.push({ type, group: m.group }));
+    const watched = await new Promise<{ type: string; group: Progress }>((resolve) => console_.emit("watch_group", { groupId }, resolve));
+    expect(watched).toMatchObject({ type: "group_progress", group: { id: groupId, status: "pending" } });
     expect((await watcher.next("group_progress")).group).toMatchObject({ id: groupId, status: "pending", taken: 1, size: 3 });
     const params = await call<Record<string, string>>("POST", `/api/group-buy/${groupId}/payment`, { token: leader.token });
     expect(params.body).toMatchObject({ signType: "RSA", package: expect.stringMatching(/^prepay_id=/) as string });
@@ -85,6 +93,10 @@ describe("group buying", () => {
     await room.until((f) => f.some((x) => x.type === "group_progress" && (x.group as Progress).status === "open"), 10_000, "the group opens in the room");
     const opened = (await call<{ endTime: string }>("GET", `/api/group-buy/${groupId}`)).body;
     expect(Date.parse(opened.endTime)).toBeGreaterThan(Date.now() + 3500_000);
+    // Someone entering the room now sees the open group in the snapshot.
+    const entering = await WsClient.connect(`${server.ws}/live-stream/${streamId}/ws`);
+    expect(((await entering.next("snapshot")).state as { groups: Progress[] }).groups).toEqual([expect.objectContaining({ id: groupId, status: "open", paid: 1, left: 2 })]);
+    entering.close();
 
     const second = await buyer.user("Second");
     const j2 = await call<{ success: boolean; groupComplete: boolean }>("POST", `/api/group-buy/${groupId}/join`, { token: second.token, body: { userId: "ignored" } });
@@ -97,6 +109,8 @@ describe("group buying", () => {
     expect(await buyer.pay(third.token, groupId)).toBe("requestPayment:ok");
 
     for (const c of [room, watcher]) await c.until((f) => f.some((x) => x.type === "group_complete" && (x.group as Progress).id === groupId), 10_000, "group_complete");
+    await truth.until(() => Promise.resolve(consoleSeen.some((m) => m.type === "group_complete")), "socket.io group_complete");
+    console_.close();
     const steps = watcher.frames.filter((f: Frame) => f.type.startsWith("group_")).map((f) => (f.group as Progress).paid);
     expect(steps.at(-1)).toBe(3);
     expect((await truth.group(groupId)).status).toBe("complete");
@@ -203,6 +217,30 @@ describe("group buying", () => {
     for (let round = 0; round < 20; round++) await Promise.all(Array.from({ length: 10 }, race));
     expect(outcomes.complete + outcomes.failed).toBe(200);
   }, 600_000);
+
+  it("completes a group with simulated members only when asked (admin, or the activity at expiry), and audits it", async () => {
+    const a = await activity(4);
+    const { groupId } = await groupWithPaid(a.activityId, 2);
+    const viewer = await buyer.user("Viewer");
+    const reason = "live-room promise: every group ships";
+    expect((await call("POST", `/v1/admin/groups/${groupId}/complete`, { token: viewer.token, body: { reason } })).status).toBe(403);
+    const done = await call<Progress>("POST", `/v1/admin/groups/${groupId}/complete`, { token: admin, body: { reason } });
+    expect(done.body).toMatchObject({ id: groupId, status: "complete", paid: 2 });
+    expect(await truth.group(groupId)).toEqual({ status: "complete", simulated: true });
+    const sql = postgres(services.databaseUrl, { max: 1, onnotice: () => {} });
+    const audit = await sql<{ actor: string; action: string; details: { reason: string } }[]>`select actor, action, details from audit_log where target = ${groupId}`;
+    await sql.end();
+    expect(audit).toEqual([expect.objectContaining({ action: "group.simulated_complete", details: expect.objectContaining({ reason, paid: 2, size: 4 }) as unknown })]);
+
+    const auto = await activity(3);
+    await call("PATCH", `/v1/admin/group-activities/${auto.activityId}`, { token: admin, body: { simulateOnExpiry: true } });
+    const expiring = await groupWithPaid(auto.activityId, 1);
+    await truth.expireNow(expiring.groupId);
+    expect(await server.app.jobs.runNow("group.expire", expiring.groupId)).toBe(true);
+    await truth.until(async () => (await truth.group(expiring.groupId)).status !== "open", "the expiry");
+    expect(await truth.group(expiring.groupId)).toEqual({ status: "complete", simulated: true });
+    expect((await truth.orders(expiring.groupId)).map((o) => o.refunds)).toEqual([0]);
+  });
 
   it("refuses bad input with stable codes", async () => {
     const a = await activity(3);
