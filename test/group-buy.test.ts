@@ -126,6 +126,8 @@ describe("group buying", () => {
   it("50 concurrent joins for the last place: exactly one member joins; a double join is harmless", async () => {
     const a = await activity(3);
     const { groupId } = await groupWithPaid(a.activityId, 2);
+    const listed = await call<Progress[]>("GET", `/v1/products/${a.productId}/groups`);
+    expect(listed.body).toEqual([expect.objectContaining({ id: groupId, taken: 2, left: 1 })]);
     const rushers = await Promise.all(Array.from({ length: 50 }, (_, i) => buyer.user(`Rusher${i}`)));
     const results = await Promise.all(rushers.flatMap((u, i) => (i === 0 ? [buyer.join(u.token, groupId), buyer.join(u.token, groupId)] : [buyer.join(u.token, groupId)])));
     const ok = results.filter((r) => r.status === 200);

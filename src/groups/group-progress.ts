@@ -52,6 +52,10 @@ export const openGroupsOfStream = (db: Db, streamId: string) =>
 export const openGroupsOfActivity = (db: Db, activityId: string, limit = 50) =>
   progressWhere(db, and(eq(groups.activityId, activityId), eq(groups.status, "open"), gt(groups.expiresAt, new Date())), limit);
 
+/** The open groups of a product, across its activities (the product page's "join a group"). */
+export const openGroupsOfProduct = (db: Db, productId: string, limit = 50) =>
+  progressWhere(db, and(eq(groups.productId, productId), eq(groups.status, "open"), gt(groups.expiresAt, new Date())), limit);
+
 /** Members and the state of their orders. */
 export function membersOf(db: Db, groupId: string) {
   return db

@@ -4,7 +4,7 @@ import type { Db } from "../db/client.js";
 import { groupActivities } from "../db/groups.schema.js";
 import { catalogRepo } from "../catalog/catalog.repo.js";
 import type { Activities } from "../groups/activities.service.js";
-import { openGroupsOfActivity } from "../groups/group-progress.js";
+import { openGroupsOfActivity, openGroupsOfProduct } from "../groups/group-progress.js";
 import type { Groups } from "../groups/groups.service.js";
 import { Order } from "../orders/orders.dto.js";
 import { AppError } from "../protocol/errors.js";
@@ -113,6 +113,10 @@ export function groupsRoutes(api: Api, deps: { db: Db; groups: Groups; activitie
   api.route(
     { method: "get", path: "/v1/group-activities/:id", summary: "An activity and its open groups", tag: "groups", auth: "public", params: IdParams, response: z.object({ activity: Activity, openGroups: z.array(GroupProgress) }) },
     async ({ params }) => ({ activity: await activities.get(params.id), openGroups: await openGroupsOfActivity(deps.db, params.id) }),
+  );
+  api.route(
+    { method: "get", path: "/v1/products/:id/groups", summary: "Open groups of a product, newest first", tag: "groups", auth: "public", params: IdParams, response: z.array(GroupProgress) },
+    ({ params }) => openGroupsOfProduct(deps.db, params.id),
   );
   api.route(
     { method: "post", path: "/v1/group-activities/:id/groups", summary: "Open a group as its leader (it opens when paid)", tag: "groups", auth: "user", params: IdParams, body: Place, response: Placed, status: 201 },
