@@ -31,6 +31,8 @@ import { createPayments } from "./payments/payments.service.js";
 import { createFlashGate } from "./flash/flash-gate.redis.js";
 import { createFlash } from "./flash/flash.service.js";
 import { flashRoutes } from "./http/flash.routes.js";
+import { createCoupons } from "./coupons/coupons.service.js";
+import { couponsRoutes } from "./http/coupons.routes.js";
 import { streamsRoutes } from "./http/streams.routes.js";
 import { createStreams } from "./live/streams.service.js";
 import { createIngest } from "./live/ingest.js";
@@ -172,6 +174,8 @@ export function createApp(deps: AppDeps) {
     setRoomState: (roomId, field, value, push) => hub.setState(roomId, field, value, push),
   });
   flashRoutes(api, flash);
+  const coupons = createCoupons({ db: database.db, log, setRoomState: (roomId, field, value, push) => hub.setState(roomId, field, value, push) });
+  couponsRoutes(api, coupons);
   // RTMP ingest: a publish with the stream's key marks it live, the publisher leaving marks it ended.
   const ingest = createIngest({
     config: config.ingest,
@@ -225,6 +229,7 @@ export function createApp(deps: AppDeps) {
       listenSocket = null;
       raw.close();
       flash.stop();
+      coupons.stop();
       await reconciler?.stop();
       await jobs.close();
       payments.flushAnnouncements();

@@ -27,6 +27,9 @@ export const orders = pgTable(
     status: text("status", { enum: ORDER_STATUSES }).notNull(),
     itemsFen: integer("items_fen").notNull(),
     totalFen: integer("total_fen").notNull(),
+    /** Taken off itemsFen by a live coupon: totalFen = itemsFen - discountFen (at least 1 fen). */
+    discountFen: integer("discount_fen").notNull().default(0),
+    couponId: text("coupon_id"),
     address: jsonb("address").$type<AddressSnapshot>().notNull(),
     source: text("source", { enum: ["cart", "buy_now", "flash", "group"] }).notNull(),
     /** The group buy this order holds (or took) a place in. */
@@ -52,6 +55,7 @@ export const orders = pgTable(
     index("orders_user_idx").on(t.userId, t.createdAt),
     uniqueIndex("orders_request_key_idx").on(t.userId, t.requestKey),
     check("orders_total_nonnegative", sql`${t.totalFen} >= 0`),
+    check("orders_discount_nonnegative", sql`${t.discountFen} >= 0`),
   ],
 );
 

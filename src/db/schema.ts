@@ -7,3 +7,4 @@ export * from "./orders.schema.js";
 export * from "./payments.schema.js";
 export * from "./flash.schema.js";
 export * from "./groups.schema.js";
+export * from "./coupons.schema.js";

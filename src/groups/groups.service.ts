@@ -98,28 +98,30 @@ export function createGroups(deps: GroupsDeps) {
     return m ?? null;
   }
 
+  /** One unit at the group's price, held until `payDeadline`; `claim` takes the place inside the order's transaction. */
+  function placeOrder(userId: string, place: { skuId: string; streamId: string | null; groupId: string; priceFen: number; payDeadline: Date; addressId: string; requestKey?: string }, claim: (tx: Db, orderId: string) => Promise<void>) {
+    return deps.orders.place(userId, {
+      lines: [{ skuId: place.skuId, quantity: 1 }],
+      source: "group",
+      addressId: place.addressId,
+      streamId: place.streamId ?? undefined,
+      requestKey: place.requestKey,
+      group: { id: place.groupId, priceFen: place.priceFen, payDeadline: place.payDeadline, claim },
+    });
+  }
+
   /** A leader opens a group: a held place at the group price; the group opens when it is paid. */
   async function open(userId: string, activityId: string, input: { addressId?: string; requestKey?: string }) {
     const a = await activity(activityId);
     if (a.status !== "active") throw new AppError("GROUP_CLOSED", "This group-buy activity has ended.");
     const addressId = await addressFor(userId, input.addressId);
     const groupId = randomUUID();
-    const order = await deps.orders.place(userId, {
-      lines: [{ skuId: a.skuId, quantity: 1 }],
-      source: "group",
-      addressId,
-      streamId: a.streamId ?? undefined,
-      requestKey: input.requestKey,
-      group: {
-        id: groupId,
-        priceFen: a.groupPriceFen,
-        payDeadline: new Date(Date.now() + deps.holdSec * 1000),
-        claim: async (tx, orderId) => {
-          await checkUserLimit(tx, a, userId);
-          await tx.insert(groups).values({ id: groupId, activityId: a.id, productId: a.productId, skuId: a.skuId, streamId: a.streamId, leaderUserId: userId, size: a.groupSize, priceFen: a.groupPriceFen, windowSec: a.windowSec });
-          await tx.insert(groupMembers).values({ groupId, userId, orderId, leader: true });
-        },
-      },
+    const payDeadline = new Date(Date.now() + deps.holdSec * 1000);
+    const place = { skuId: a.skuId, streamId: a.streamId, groupId, priceFen: a.groupPriceFen, payDeadline, addressId, requestKey: input.requestKey };
+    const order = await placeOrder(userId, place, async (tx, orderId) => {
+      await checkUserLimit(tx, a, userId);
+      await tx.insert(groups).values({ id: groupId, activityId: a.id, productId: a.productId, skuId: a.skuId, streamId: a.streamId, leaderUserId: userId, size: a.groupSize, priceFen: a.groupPriceFen, windowSec: a.windowSec });
+      await tx.insert(groupMembers).values({ groupId, userId, orderId, leader: true });
     });
     const [m] = await db.select({ groupId: groupMembers.groupId }).from(groupMembers).where(eq(groupMembers.orderId, order.id));
     await announce(m!.groupId);
@@ -143,34 +145,24 @@ export function createGroups(deps: GroupsDeps) {
     let complete = false;
     let order: Order;
     try {
-      order = await deps.orders.place(userId, {
-        lines: [{ skuId: g.skuId, quantity: 1 }],
-        source: "group",
-        addressId,
-        streamId: g.streamId ?? undefined,
-        requestKey: input.requestKey,
-        group: {
-          id: groupId,
-          priceFen: g.priceFen,
-          payDeadline: new Date(Math.min(Date.now() + deps.holdSec * 1000, g.expiresAt.getTime())),
-          claim: async (tx, orderId) => {
-            const locked = await lockGroup(tx, groupId);
-            if (locked.status !== "open" || !locked.expiresAt || locked.expiresAt.getTime() <= Date.now()) throw new AppError("GROUP_CLOSED");
-            const taken = await count(tx, groupId, PLACE_HOLDING);
-            if (taken >= locked.size) throw new AppError("GROUP_FULL");
-            const [m] = await tx.select().from(groupMembers).where(and(eq(groupMembers.groupId, groupId), eq(groupMembers.userId, userId)));
-            if (m) {
-              const [o] = await tx.select({ status: orders.status }).from(orders).where(eq(orders.id, m.orderId));
-              if (o && (PLACE_HOLDING as readonly string[]).includes(o.status)) throw new AppError("CONFLICT", "You are already in this group.");
-              await checkUserLimit(tx, a, userId);
-              await tx.update(groupMembers).set({ orderId, joinedAt: new Date() }).where(and(eq(groupMembers.groupId, groupId), eq(groupMembers.userId, userId)));
-            } else {
-              await checkUserLimit(tx, a, userId);
-              await tx.insert(groupMembers).values({ groupId, userId, orderId });
-            }
-            complete = taken + 1 === locked.size;
-          },
-        },
+      const payDeadline = new Date(Math.min(Date.now() + deps.holdSec * 1000, g.expiresAt.getTime()));
+      const place = { skuId: g.skuId, streamId: g.streamId, groupId, priceFen: g.priceFen, payDeadline, addressId, requestKey: input.requestKey };
+      order = await placeOrder(userId, place, async (tx, orderId) => {
+        const locked = await lockGroup(tx, groupId);
+        if (locked.status !== "open" || !locked.expiresAt || locked.expiresAt.getTime() <= Date.now()) throw new AppError("GROUP_CLOSED");
+        const taken = await count(tx, groupId, PLACE_HOLDING);
+        if (taken >= locked.size) throw new AppError("GROUP_FULL");
+        const [m] = await tx.select().from(groupMembers).where(and(eq(groupMembers.groupId, groupId), eq(groupMembers.userId, userId)));
+        if (m) {
+          const [o] = await tx.select({ status: orders.status }).from(orders).where(eq(orders.id, m.orderId));
+          if (o && (PLACE_HOLDING as readonly string[]).includes(o.status)) throw new AppError("CONFLICT", "You are already in this group.");
+          await checkUserLimit(tx, a, userId);
+          await tx.update(groupMembers).set({ orderId, joinedAt: new Date() }).where(and(eq(groupMembers.groupId, groupId), eq(groupMembers.userId, userId)));
+        } else {
+          await checkUserLimit(tx, a, userId);
+          await tx.insert(groupMembers).values({ groupId, userId, orderId });
+        }
+        complete = taken + 1 === locked.size;
       });
     } catch (err) {
       // The same user joining twice at once: the other request's place is the answer.

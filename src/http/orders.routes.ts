@@ -38,6 +38,7 @@ export function ordersRoutes(api: Api, deps: { db: Db; orders: Orders; cancel: (
         addressId: body.addressId,
         expectedTotalFen: body.expectedTotalFen,
         streamId: body.streamId,
+        couponId: body.couponId,
         requestKey: headers["idempotency-key"],
       }),
   );

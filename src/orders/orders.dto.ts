@@ -16,6 +16,8 @@ export const PlaceOrder = z
     expectedTotalFen: z.number().int().min(0).optional(),
     /** The live room the purchase came from, if any. */
     streamId: id.optional(),
+    /** A live coupon I claimed; the order takes its discount (COUPON_NOT_APPLICABLE when it cannot). */
+    couponId: id.optional(),
   })
   .refine((o) => (o.items === undefined) !== (o.fromCart === undefined), { message: "give exactly one of items or fromCart" });
 
@@ -37,6 +39,9 @@ export const Order = z.object({
   status: z.enum(ORDER_STATUSES),
   items: z.array(OrderItem),
   itemsFen: z.number(),
+  /** Taken off by a live coupon: totalFen = itemsFen - discountFen, at least 1 fen. */
+  discountFen: z.number(),
+  couponId: z.string().nullable(),
   totalFen: z.number(),
   total: z.number(),
   address: z.object({ name: z.string(), phone: z.string(), province: z.string(), city: z.string(), district: z.string(), detail: z.string() }),

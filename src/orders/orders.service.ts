@@ -5,6 +5,7 @@ import { products, skus } from "../db/catalog.schema.js";
 import { orderItems, orders, type OrderStatus } from "../db/orders.schema.js";
 import { flashBuyers, flashSales } from "../db/flash.schema.js";
 import { cartItems } from "../db/shopping.schema.js";
+import { redeemClaim, releaseClaim } from "../coupons/coupon-redeem.js";
 import { AppError } from "../protocol/errors.js";
 import { addressRepo } from "../shopping/address.repo.js";
 import type { Order } from "./orders.dto.js";
@@ -32,6 +33,8 @@ function view(o: OrderRow, items: ItemRow[]): Order {
         subtotalFen: i.unitPriceFen * i.quantity,
       })),
     itemsFen: o.itemsFen,
+    discountFen: o.discountFen,
+    couponId: o.couponId,
     totalFen: o.totalFen,
     total: o.totalFen / 100,
     address: o.address,
@@ -68,6 +71,8 @@ export interface PlaceInput {
    * (it locks the group and takes the place, or throws) and the order pays by `payDeadline`.
    */
   group?: { id: string; priceFen: number; payDeadline: Date; claim: (tx: Db, orderId: string) => Promise<void> };
+  /** A live coupon the user claimed: used by this order (once) or COUPON_NOT_APPLICABLE. */
+  couponId?: string;
 }
 
 /** Flash units given back by a cancelled order, for whoever gates the sale (Redis). */
@@ -147,7 +152,8 @@ export function createOrders(deps: { db: Db; payTimeoutSec: number }) {
           });
           itemsFen += (livePrice ?? taken.priceFen) * quantity;
         }
-        const totalFen = itemsFen;
+        const discountFen = input.couponId ? await redeemClaim(tx, { couponId: input.couponId, userId, orderId: id, itemsFen }) : 0;
+        const totalFen = itemsFen - discountFen;
         if (input.expectedTotalFen !== undefined && input.expectedTotalFen !== totalFen) {
           throw new AppError("PRICE_CHANGED", undefined, { totalFen, total: totalFen / 100 });
         }
@@ -157,6 +163,8 @@ export function createOrders(deps: { db: Db; payTimeoutSec: number }) {
           userId,
           status: "pending_payment",
           itemsFen,
+          discountFen,
+          couponId: input.couponId ?? null,
           totalFen,
           address: snapshot,
           source: input.source,
@@ -222,7 +230,7 @@ export function createOrders(deps: { db: Db; payTimeoutSec: number }) {
     throw new AppError("ORDER_STATE", `The order is ${current.status}.`, { status: current.status });
   }
 
-  /** Cancels an unpaid order and gives its stock back, exactly once. */
+  /** Cancels an unpaid order and gives its stock (and an unexpired coupon) back, exactly once. */
   async function cancel(userId: string | null, id: string, reason: string): Promise<Order> {
     const released: FlashRelease[] = [];
     const cancelled = await db.transaction(async (tx) => {
@@ -240,6 +248,7 @@ export function createOrders(deps: { db: Db; payTimeoutSec: number }) {
         }
         await tx.update(skus).set({ stock: sql`${skus.stock} + ${i.quantity}` }).where(eq(skus.id, i.skuId));
       }
+      if (order.couponId) await releaseClaim(tx, { couponId: order.couponId, userId: order.userId, orderId: id });
       return order;
     });
     if (released.length > 0) await hooks.flashReleased(released);

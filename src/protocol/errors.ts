@@ -26,6 +26,8 @@ export const ERRORS = {
   FLASH_NOT_ACTIVE: { http: 409, retryable: false, message: "The flash sale is not running." },
   GROUP_FULL: { http: 409, retryable: false, message: "Every place in this group is taken." },
   GROUP_CLOSED: { http: 409, retryable: false, message: "This group is not open for joining." },
+  COUPON_GONE: { http: 409, retryable: false, message: "The coupon is all claimed, ended or expired." },
+  COUPON_NOT_APPLICABLE: { http: 409, retryable: false, message: "The coupon cannot be used for this order." },
   PRICE_CHANGED: { http: 409, retryable: false, message: "The total changed; show the new total and ask again." },
   ORDER_STATE: { http: 409, retryable: false, message: "The order is not in a state that allows this." },
   CONFLICT: { http: 409, retryable: false, message: "The request conflicts with the current state." },
