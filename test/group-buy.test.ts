@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { useTestServices } from "./support/services.js";
 import { startTestServer, type TestServer } from "./support/servers.js";
 import { adminToken } from "./support/admin.js";
-import { devSession, devStream, WsClient, type Frame } from "./support/clients.js";
+import { devSession, devStream, sleep, WsClient, type Frame } from "./support/clients.js";
 import { httpClient, makeProduct, type HttpClient } from "./support/http.js";
 import { payInSandbox } from "./support/wechat.js";
 import { groupBuyer, groupTruth, type Progress } from "./support/groups.js";
@@ -175,6 +175,9 @@ describe("group buying", () => {
     expect(await server.app.jobs.runNow("group.expire", groupId)).toBe(true);
     await truth.until(async () => (await truth.orders(groupId)).filter((o) => o.status === "refunded").length === 3, "three refunds");
     expect((await truth.group(groupId)).status).toBe("failed");
+    // Nothing ships: every unit (paid or held) is back on sale.
+    const [sku] = await truth.sql<{ stock: number }[]>`select stock from skus where id = ${a.skuId}`;
+    expect(sku!.stock).toBe(1000);
     for (const o of await truth.orders(groupId)) {
       if (charged(o)) expect(o).toMatchObject({ status: "refunded", refunds: 1, sandbox_refunds: 1, refunded_fen: o.total_fen });
       else expect(o).toMatchObject({ status: "cancelled", refunds: 0, sandbox_refunds: 0 });
@@ -195,7 +198,9 @@ describe("group buying", () => {
       expect((await buyer.join(last.token, groupId)).status).toBe(200);
       const params = (await call<Record<string, string>>("POST", `/v1/groups/${groupId}/pay`, { token: last.token })).body;
       await truth.expireNow(groupId);
-      await Promise.all([payInSandbox(call, params), server.app.jobs.runNow("group.expire", groupId)]);
+      // The buyer's tap lands anywhere from before the expiry job starts to after it closed the hold.
+      const tapAfterMs = Math.random() * 120;
+      await Promise.all([sleep(tapAfterMs).then(() => payInSandbox(call, params)), server.app.jobs.runNow("group.expire", groupId)]);
       // Settled: the group ended, and every charge WeChat holds is either a paid member or refunded once.
       await truth.until(async () => {
         const g = await truth.group(groupId);
@@ -218,6 +223,9 @@ describe("group buying", () => {
     };
     for (let round = 0; round < 20; round++) await Promise.all(Array.from({ length: 10 }, race));
     expect(outcomes.complete + outcomes.failed).toBe(200);
+    // Stock agrees: two units left for each complete group, every other unit is back on sale.
+    const [sku] = await truth.sql<{ stock: number }[]>`select stock from skus where id = ${a.skuId}`;
+    expect(sku!.stock).toBe(2000 - 2 * outcomes.complete);
   }, 600_000);
 
   it("completes a group with simulated members only when asked (admin, or the activity at expiry), and audits it", async () => {

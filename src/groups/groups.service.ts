@@ -3,7 +3,8 @@ import { and, eq, inArray, sql } from "drizzle-orm";
 import type { Db } from "../db/client.js";
 import { auditLog, groupActivities, groupMembers, groups } from "../db/groups.schema.js";
 import { users } from "../db/identity.schema.js";
-import { orders } from "../db/orders.schema.js";
+import { orderItems, orders } from "../db/orders.schema.js";
+import { skus } from "../db/catalog.schema.js";
 import type { Jobs } from "../jobs/jobs.js";
 import type { Logger } from "../log.js";
 import type { Order } from "../orders/orders.dto.js";
@@ -258,6 +259,17 @@ export function createGroups(deps: GroupsDeps) {
         return "complete";
       }
       await tx.update(groups).set({ status: "failed", failReason: "not filled in time", endedAt: new Date() }).where(eq(groups.id, groupId));
+      // Nothing of a failed group ships: its paid units go back on sale, once (this transition happens once).
+      const paidOrders = await tx
+        .select({ orderId: groupMembers.orderId })
+        .from(groupMembers)
+        .innerJoin(orders, eq(orders.id, groupMembers.orderId))
+        .where(and(eq(groupMembers.groupId, groupId), inArray(orders.status, [...PAID])));
+      for (const { orderId } of paidOrders) {
+        for (const i of await tx.select({ skuId: orderItems.skuId, quantity: orderItems.quantity }).from(orderItems).where(eq(orderItems.orderId, orderId))) {
+          await tx.update(skus).set({ stock: sql`${skus.stock} + ${i.quantity}` }).where(eq(skus.id, i.skuId));
+        }
+      }
       return "failed";
     });
   }
