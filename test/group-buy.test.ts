@@ -133,6 +133,7 @@ describe("group buying", () => {
     const ok = results.filter((r) => r.status === 200);
     const winners = new Set(ok.map((r) => r.body.order.id));
     expect(winners.size).toBe(1);
+    expect(ok[0]!.body.order).toMatchObject({ groupId, status: "pending_payment", totalFen: 6900 });
     expect(results.filter((r) => r.status !== 200).every((r) => r.status === 409 && r.body.code === "GROUP_FULL")).toBe(true);
     const winner = rushers.find((u) => results.some((r, i) => r.status === 200 && (i <= 1 ? rushers[0] : rushers[i - 1]) === u))!;
     // Joining again (a retry) answers with the same place.

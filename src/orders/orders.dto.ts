@@ -46,6 +46,8 @@ export const Order = z.object({
   total: z.number(),
   address: z.object({ name: z.string(), phone: z.string(), province: z.string(), city: z.string(), district: z.string(), detail: z.string() }),
   streamId: z.string().nullable(),
+  /** The group buy this order holds a place in: it ships once the group is complete. */
+  groupId: z.string().nullable(),
   payDeadline: z.string(),
   createdAt: z.string(),
   paidAt: z.string().nullable(),

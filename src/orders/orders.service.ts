@@ -39,6 +39,7 @@ function view(o: OrderRow, items: ItemRow[]): Order {
     total: o.totalFen / 100,
     address: o.address,
     streamId: o.streamId,
+    groupId: o.groupId,
     payDeadline: o.payDeadline.toISOString(),
     createdAt: o.createdAt.toISOString(),
     paidAt: iso(o.paidAt),

@@ -4,7 +4,7 @@ import { sleep } from "./clients.js";
 import { payInSandbox, wechatUser } from "./wechat.js";
 
 export type Progress = { id: string; status: string; size: number; taken: number; paid: number; left: number; endsAt: number | null };
-export type Placed = { group: Progress; order: { id: string; status: string; totalFen: number }; complete?: boolean };
+export type Placed = { group: Progress; order: { id: string; status: string; totalFen: number; groupId: string | null }; complete?: boolean };
 
 /** Group-buy steps as a buyer's mini program takes them, against a running server. */
 export function groupBuyer(call: HttpClient) {
