@@ -68,7 +68,7 @@ export function createMetrics() {
     }),
     jobsRun: new Counter({
       name: "pinlive_jobs_run_total",
-      help: "Job runs by kind and outcome (done, retry).",
+      help: "Job runs by kind and outcome (done, retry, gave_up: out of retries, left to the reconciler).",
       labelNames: ["kind", "outcome"] as const,
       registers: [registry],
     }),

@@ -190,6 +190,20 @@ describe("group buying", () => {
     for (const o of await truth.orders(groupId)) expect(o.sandbox_refunds).toBeLessThanOrEqual(1);
   });
 
+  it("refunds only the rest of a member an admin already refunded in part, and still refunds everyone else", async () => {
+    const a = await activity(3);
+    const { groupId } = await groupWithPaid(a.activityId, 2);
+    const [first, second] = await truth.members(groupId);
+    const partial = await call("POST", `/v1/admin/orders/${first!.order_id}/refund`, { token: admin, headers: { "idempotency-key": `partial-${groupId}` }, body: { amountFen: 900, reason: "scratched box" } });
+    expect(partial.status).toBe(200);
+    await truth.expireNow(groupId);
+    expect(await server.app.jobs.runNow("group.expire", groupId)).toBe(true);
+    await truth.until(async () => (await truth.orders(groupId)).every((o) => o.status === "refunded"), "both refunded");
+    const byId = new Map((await truth.orders(groupId)).map((o) => [o.id, o]));
+    expect(byId.get(first!.order_id)).toMatchObject({ refunds: 2, sandbox_refunds: 2, refunded_fen: 6900 });
+    expect(byId.get(second!.order_id)).toMatchObject({ refunds: 1, sandbox_refunds: 1, refunded_fen: 6900 });
+  });
+
   it("the last join racing the expiry, 200 times, always ends in one consistent outcome", async () => {
     const a = await activity(2, { stock: 2000 });
     const outcomes = { complete: 0, failed: 0 };

@@ -132,8 +132,10 @@ describe("scheduled product pushes", () => {
   it("refuses bad times, other users and products the stream does not sell", async () => {
     expect((await schedule(products[0]!, Date.now() - 1000)).body).toMatchObject({ code: "INVALID_PARAMS" });
     expect((await schedule(products[0]!, Date.now() + 40 * 24 * 3600 * 1000)).body).toMatchObject({ code: "INVALID_PARAMS" });
-    const bad = await call("POST", `/v1/streams/${streamId}/pushes`, { token: host.token, body: { productId: products[0], at: "tomorrow" } });
-    expect(bad.status).toBe(400);
+    for (const at of ["tomorrow", 9e15, -1]) {
+      const bad = await call("POST", `/v1/streams/${streamId}/pushes`, { token: host.token, body: { productId: products[0], at } });
+      expect(bad.status).toBe(400);
+    }
     const other = await devSession(a.url, "Viewer");
     const forbidden = await call("POST", `/v1/streams/${streamId}/pushes`, { token: other.token, body: { productId: products[0], at: Date.now() + 60_000 } });
     expect(forbidden.body).toMatchObject({ code: "FORBIDDEN" });

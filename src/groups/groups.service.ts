@@ -28,7 +28,23 @@ export interface GroupsDeps {
   /** How long an unpaid place is held. */
   holdSec: number;
   /** Tells the group's room and watchers (group feed). */
-  announce: (group: GroupProgress, streamId: string | null) => Promise<void>;
+  announce: (groupId: string) => Promise<void>;
+}
+
+/**
+ * A paid order of a failed group will be refunded and never ships: it moves `paid → refunding`
+ * and its units go back on sale, in the caller's transaction. The move happens once, so does the stock.
+ */
+async function unsellPaid(tx: Db, orderId: string) {
+  const [moved] = await tx
+    .update(orders)
+    .set({ status: "refunding", updatedAt: new Date() })
+    .where(and(eq(orders.id, orderId), eq(orders.status, "paid")))
+    .returning({ id: orders.id });
+  if (!moved) return;
+  for (const i of await tx.select({ skuId: orderItems.skuId, quantity: orderItems.quantity }).from(orderItems).where(eq(orderItems.orderId, orderId))) {
+    await tx.update(skus).set({ stock: sql`${skus.stock} + ${i.quantity}` }).where(eq(skus.id, i.skuId));
+  }
 }
 
 /** Members of a group whose orders are in `statuses` (call under the group's lock for a decision). */
@@ -67,12 +83,7 @@ export function createGroups(deps: GroupsDeps) {
     if (!g) throw new AppError("NOT_FOUND", "No such group.");
     return g;
   }
-  async function announce(groupId: string) {
-    const p = await progressOf(db, groupId);
-    const g = await group(groupId);
-    // The room hears of a group once it opened (nobody can join before the leader paid).
-    if (p) await deps.announce(p, g.openedAt ? g.streamId : null).catch((err: unknown) => log.warn({ err, groupId }, "group announcement failed"));
-  }
+  const announce = (groupId: string) => deps.announce(groupId).catch((err: unknown) => log.warn({ err, groupId }, "group announcement failed"));
   async function addressFor(userId: string, addressId?: string) {
     if (addressId) return addressId;
     const a = await addressRepo.getDefault(db, userId);
@@ -125,8 +136,10 @@ export function createGroups(deps: GroupsDeps) {
       await tx.insert(groupMembers).values({ groupId, userId, orderId, leader: true });
     });
     const [m] = await db.select({ groupId: groupMembers.groupId }).from(groupMembers).where(eq(groupMembers.orderId, order.id));
-    await announce(m!.groupId);
-    return { group: (await progressOf(db, m!.groupId))!, order };
+    // The key named an order of another kind: it cannot also open a group.
+    if (!m) throw new AppError("IDEMPOTENCY_KEY_REUSED", "This Idempotency-Key was used for another order.");
+    await announce(m.groupId);
+    return { group: (await progressOf(db, m.groupId))!, order };
   }
 
   /**
@@ -150,7 +163,9 @@ export function createGroups(deps: GroupsDeps) {
       const place = { skuId: g.skuId, streamId: g.streamId, groupId, priceFen: g.priceFen, payDeadline, addressId, requestKey: input.requestKey };
       order = await placeOrder(userId, place, async (tx, orderId) => {
         const locked = await lockGroup(tx, groupId);
-        if (locked.status !== "open" || !locked.expiresAt || locked.expiresAt.getTime() <= Date.now()) throw new AppError("GROUP_CLOSED");
+        // The database's clock decides, the same one for every node.
+        const [alive] = await tx.select({ ok: sql<boolean>`${groups.expiresAt} > now()` }).from(groups).where(eq(groups.id, groupId));
+        if (locked.status !== "open" || !alive?.ok) throw new AppError("GROUP_CLOSED");
         const taken = await count(tx, groupId, PLACE_HOLDING);
         if (taken >= locked.size) throw new AppError("GROUP_FULL");
         const [m] = await tx.select().from(groupMembers).where(and(eq(groupMembers.groupId, groupId), eq(groupMembers.userId, userId)));
@@ -171,6 +186,7 @@ export function createGroups(deps: GroupsDeps) {
       if (err instanceof AppError && err.code === "CONFLICT" && again) return join(userId, groupId, input);
       throw err;
     }
+    if (order.groupId !== groupId) throw new AppError("IDEMPOTENCY_KEY_REUSED", "This Idempotency-Key was used for another order.");
     await announce(groupId);
     return { group: (await progressOf(db, groupId))!, order, complete };
   }
@@ -188,7 +204,11 @@ export function createGroups(deps: GroupsDeps) {
     const groupId = order.groupId;
     const outcome = await db.transaction(async (tx) => {
       const g = await lockGroup(tx, groupId);
-      if (g.status === "failed") return "refund" as const;
+      if (g.status === "failed") {
+        // Paid after the group failed (a hold the expiry could not close): refunded, and its unit is back on sale.
+        await unsellPaid(tx, order.id);
+        return "refund" as const;
+      }
       if (g.status === "pending" && g.leaderUserId) {
         const [leader] = await tx.select({ orderId: groupMembers.orderId }).from(groupMembers).where(and(eq(groupMembers.groupId, groupId), eq(groupMembers.leader, true)));
         if (leader?.orderId !== order.id) return "none" as const;
@@ -224,10 +244,11 @@ export function createGroups(deps: GroupsDeps) {
     await announce(groupId);
   }
 
+  /** Refunds what the member paid and was not refunded yet (an admin may have refunded part already). */
   async function refundMember(groupId: string, orderId: string) {
-    const [o] = await db.select({ status: orders.status, totalFen: orders.totalFen }).from(orders).where(eq(orders.id, orderId));
+    const [o] = await db.select({ status: orders.status }).from(orders).where(eq(orders.id, orderId));
     if (!o || !["paid", "refunding"].includes(o.status)) return;
-    await deps.payments.refund(orderId, o.totalFen, "group buy not filled", refundKey(groupId));
+    await deps.payments.refundRest(orderId, "group buy not filled", refundKey(groupId));
   }
 
   /** Closes every unpaid hold through WeChat Pay; a payment that landed meanwhile is applied (and may complete the group). */
@@ -265,11 +286,7 @@ export function createGroups(deps: GroupsDeps) {
         .from(groupMembers)
         .innerJoin(orders, eq(orders.id, groupMembers.orderId))
         .where(and(eq(groupMembers.groupId, groupId), inArray(orders.status, [...PAID])));
-      for (const { orderId } of paidOrders) {
-        for (const i of await tx.select({ skuId: orderItems.skuId, quantity: orderItems.quantity }).from(orderItems).where(eq(orderItems.orderId, orderId))) {
-          await tx.update(skus).set({ stock: sql`${skus.stock} + ${i.quantity}` }).where(eq(skus.id, i.skuId));
-        }
-      }
+      for (const { orderId } of paidOrders) await unsellPaid(tx, orderId);
       return "failed";
     });
   }
@@ -291,7 +308,10 @@ export function createGroups(deps: GroupsDeps) {
   async function settle({ groupId }: { groupId: string }) {
     const g = await group(groupId);
     if (g.status !== "failed") return;
-    for (const m of await membersOf(db, groupId)) await refundMember(groupId, m.orderId);
+    // One member's trouble (WeChat refusing, an admin refund racing) does not hold up the others.
+    const failures: unknown[] = [];
+    for (const m of await membersOf(db, groupId)) await refundMember(groupId, m.orderId).catch((err: unknown) => failures.push(err));
+    if (failures.length > 0) throw failures[0];
   }
 
   /** An admin completes an open group with simulated members (Pinduoduo's 模拟成团); audited. */
@@ -335,7 +355,15 @@ export function createGroups(deps: GroupsDeps) {
       .innerJoin(orders, eq(orders.id, groupMembers.orderId))
       .where(and(eq(groups.status, "failed"), inArray(orders.status, ["paid", "refunding"])));
     for (const g of owing) await deps.jobs.schedule("group.settle", g.id, { groupId: g.id }, Date.now());
-    return open.length + owing.length;
+    // A leader who paid while the opening step failed (and WeChat stopped notifying): open it now.
+    const stuck = await db
+      .select({ groupId: groups.id, orderId: groupMembers.orderId })
+      .from(groups)
+      .innerJoin(groupMembers, and(eq(groupMembers.groupId, groups.id), eq(groupMembers.leader, true)))
+      .innerJoin(orders, eq(orders.id, groupMembers.orderId))
+      .where(and(eq(groups.status, "pending"), eq(orders.status, "paid")));
+    for (const g of stuck) await onPaid({ id: g.orderId, groupId: g.groupId });
+    return open.length + owing.length + stuck.length;
   }
 
   return { open, join, pay, detail, onPaid, onCancelled, expire, settle, simulateComplete, reconcile, group, activity };

@@ -6,7 +6,7 @@ import type { Api } from "./api.js";
 const id = z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/);
 const IdParams = z.object({ id });
 /** A moment: ISO 8601 with an offset, or epoch milliseconds. */
-const At = z.union([z.iso.datetime({ offset: true }), z.number().int().min(0)]).transform((v) => new Date(v));
+const At = z.union([z.iso.datetime({ offset: true }), z.number().int().min(0).max(8.64e15)]).transform((v) => new Date(v));
 const countdownSec = z.number().int().min(0).max(3600);
 const ScheduledPush = ScheduledBubble.extend({
   streamId: z.string(),

@@ -74,8 +74,10 @@ export function createJobs(opts: JobsOptions) {
       await handler(job.data as JobData[typeof kind], { attemptsMade: job.attemptsMade, scheduledAt });
       metrics.jobsRun.inc({ kind, outcome: "done" });
     } catch (err) {
-      metrics.jobsRun.inc({ kind, outcome: "retry" });
-      log.warn({ err, kind, jobId: job.id, attempt: job.attemptsMade + 1 }, "job failed; it will be retried");
+      const last = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+      metrics.jobsRun.inc({ kind, outcome: last ? "gave_up" : "retry" });
+      if (last) log.error({ err, kind, jobId: job.id }, "job gave up after its retries; the reconciler schedules it again");
+      else log.warn({ err, kind, jobId: job.id, attempt: job.attemptsMade + 1 }, "job failed; it will be retried");
       throw err;
     } finally {
       end();
@@ -96,7 +98,9 @@ export function createJobs(opts: JobsOptions) {
       const q = queue(kind);
       const id = jobId(kind, key);
       const delay = Math.max(0, at - Date.now());
-      await q.add(kind, data, { jobId: id, delay, ...RETRY, removeOnComplete: true, removeOnFail: { age: 7 * 24 * 3600 } });
+      // A job that ran out of retries is removed too: a kept one would block its id, and the
+      // reconciler (the long-term retry) could never schedule it again.
+      await q.add(kind, data, { jobId: id, delay, ...RETRY, removeOnComplete: true, removeOnFail: true });
     },
 
     /** Drops a waiting job (a moved or cancelled push). A job already running finishes, and re-checks state. */

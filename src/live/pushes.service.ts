@@ -58,6 +58,7 @@ const jobKey = (r: { id: string; rev: number }) => `${r.id}-r${r.rev}`;
 
 function checkTime(at: Date, countdownSec: number) {
   const now = Date.now();
+  if (Number.isNaN(at.getTime())) throw new AppError("INVALID_PARAMS", "`at` is not a time.", { field: "at" });
   if (at.getTime() <= now) throw new AppError("INVALID_PARAMS", "`at` must be in the future.", { field: "at" });
   if (at.getTime() > now + MAX_AHEAD_MS) throw new AppError("INVALID_PARAMS", "`at` is more than 30 days ahead.", { field: "at" });
   if (countdownSec * 1000 > MAX_AHEAD_MS) throw new AppError("INVALID_PARAMS", "The countdown is too long.", { field: "countdownSec" });
@@ -187,7 +188,8 @@ export function createPushes(deps: PushesDeps) {
           .set({ status: "fired", firedAt: new Date() })
           .where(and(eq(scheduledPushes.id, data.pushId), eq(scheduledPushes.status, "scheduled"), eq(scheduledPushes.rev, data.rev)))
           .returning();
-        if (!row) return null;
+        // Already fired (a retry after the refresh below failed): refresh again, change nothing else.
+        if (!row) return (await tx.select({ streamId: scheduledPushes.streamId }).from(scheduledPushes).where(eq(scheduledPushes.id, data.pushId)))[0]?.streamId ?? null;
         // Inside the transaction: if the room cannot be told, the push stays scheduled and the job retries.
         const bubble = { productId: row.productId, title: row.title, priceFen: row.priceFen ?? undefined, imageUrl: row.imageUrl ?? undefined };
         await deps.setRoomState(row.streamId, "bubble", bubble, { type: "product_highlight", productId: row.productId, product: bubble });

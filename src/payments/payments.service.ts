@@ -113,8 +113,27 @@ export function createPayments(deps: PaymentsDeps) {
    * Refunds part or all of a paid order. `key` makes the out_refund_no: the same key is the same
    * refund at WeChat, however often it is sent.
    */
+  const outRefundNoOf = (orderId: string, key: string) => `R${createHash("sha256").update(`${orderId}\n${key}`).digest("hex").slice(0, 31)}`;
+
+  /**
+   * Refunds whatever of the order is not refunded or being refunded yet (a failed group buy), as
+   * one refund under `key`: asked again, it drives that same refund to its end and never adds one.
+   * Null when nothing is left to refund.
+   */
+  async function refundRest(orderId: string, reason: string, key: string) {
+    const [mine] = await db.select({ amountFen: refunds.amountFen }).from(refunds).where(eq(refunds.outRefundNo, outRefundNoOf(orderId, key)));
+    if (mine) return refund(orderId, mine.amountFen, reason, key);
+    const [o] = await db.select({ total: orders.totalFen }).from(orders).where(eq(orders.id, orderId));
+    const [open] = await db
+      .select({ sum: sql<string>`coalesce(sum(${refunds.amountFen}), 0)` })
+      .from(refunds)
+      .where(and(eq(refunds.orderId, orderId), inArray(refunds.status, ["PROCESSING", "SUCCESS"])));
+    const rest = (o?.total ?? 0) - Number(open?.sum ?? 0);
+    return rest > 0 ? refund(orderId, rest, reason, key) : null;
+  }
+
   async function refund(orderId: string, amountFen: number, reason: string, key: string) {
-    const outRefundNo = `R${createHash("sha256").update(`${orderId}\n${key}`).digest("hex").slice(0, 31)}`;
+    const outRefundNo = outRefundNoOf(orderId, key);
     const [existing] = await db.select().from(refunds).where(eq(refunds.outRefundNo, outRefundNo));
     const order = await deps.orders.get(null, orderId);
     if (!existing) {
@@ -221,7 +240,7 @@ export function createPayments(deps: PaymentsDeps) {
     return deps.orders.cancel(userId, orderId, reason);
   }
 
-  return { jsapiParams, onNotification, refund, applyTransaction, cancelOrder, hooks, flushAnnouncements: () => purchases.flush() };
+  return { jsapiParams, onNotification, refund, refundRest, applyTransaction, cancelOrder, hooks, flushAnnouncements: () => purchases.flush() };
 }
 
 export type Payments = ReturnType<typeof createPayments>;

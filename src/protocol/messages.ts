@@ -221,9 +221,11 @@ export const UpcomingProductsPush = z.object({ type: z.literal("upcoming_product
 export const ProductCountdownPush = z.object({ type: z.literal("product_countdown"), countdown: Countdown.nullable() });
 export const CouponPush = z.object({ type: z.literal("coupon"), coupon: LiveCoupon.nullable() });
 /** A group of this room's products changed; complete and failed groups leave the room's state. */
-export const GroupProgressPush = z.object({ type: z.literal("group_progress"), group: GroupProgress });
-export const GroupCompletePush = z.object({ type: z.literal("group_complete"), group: GroupProgress });
-export const GroupFailedPush = z.object({ type: z.literal("group_failed"), group: GroupProgress });
+/** In a room, `groups` is the room's open groups after this change (the state to keep); watchers get `group` only. */
+const roomGroups = z.array(GroupProgress).optional();
+export const GroupProgressPush = z.object({ type: z.literal("group_progress"), group: GroupProgress, groups: roomGroups });
+export const GroupCompletePush = z.object({ type: z.literal("group_complete"), group: GroupProgress, groups: roomGroups });
+export const GroupFailedPush = z.object({ type: z.literal("group_failed"), group: GroupProgress, groups: roomGroups });
 export const StatePush = z.discriminatedUnion("type", [
   UpcomingProductsPush,
   ProductCountdownPush,

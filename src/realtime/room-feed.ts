@@ -208,7 +208,7 @@ export class RoomFeed {
       case "group_progress":
       case "group_complete":
       case "group_failed":
-        room.setState({ groups: withGroup(room.state.groups, push.group) });
+        room.setState({ groups: push.groups ?? withGroup(room.state.groups, push.group) });
         break;
     }
     for (const sink of this.sinks) sink.push(room.stream.id, frame, push);
