@@ -70,16 +70,20 @@ export function createCoupons(deps: CouponsDeps) {
 
   /** Puts the stream's newest claimable coupon (or null) into its room state. */
   function refresh(streamId: string): Promise<void> {
-    const run = (chains.get(streamId) ?? Promise.resolve()).then(async () => {
-      const [c] = await db
-        .select()
-        .from(coupons)
-        .where(and(eq(coupons.streamId, streamId), eq(coupons.status, "active"), gt(coupons.expiresAt, new Date())))
-        .orderBy(desc(coupons.createdAt), desc(coupons.id))
-        .limit(1);
-      const value = c ? view(c) : null;
-      await deps.setRoomState(streamId, "coupon", value, { type: "coupon", coupon: value });
-    });
+    const run = (chains.get(streamId) ?? Promise.resolve()).then(() =>
+      // Across nodes too: read and write under the stream's lock, so an older read never lands last.
+      db.transaction(async (tx) => {
+        await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`coupons:${streamId}`}))`);
+        const [c] = await tx
+          .select()
+          .from(coupons)
+          .where(and(eq(coupons.streamId, streamId), eq(coupons.status, "active"), gt(coupons.expiresAt, new Date())))
+          .orderBy(desc(coupons.createdAt), desc(coupons.id))
+          .limit(1);
+        const value = c ? view(c) : null;
+        await deps.setRoomState(streamId, "coupon", value, { type: "coupon", coupon: value });
+      }),
+    );
     const settled = run.catch(() => {});
     chains.set(streamId, settled);
     void settled.then(() => {
@@ -105,7 +109,8 @@ export function createCoupons(deps: CouponsDeps) {
         createdBy: user.userId,
       })
       .returning();
-    await refresh(streamId);
+    // The coupon exists now; a room that could not be told yet hears of it at the next claim or change.
+    await refreshLater(streamId);
     // The room drops the coupon when it expires (clients also hide it at expiresAt).
     const t = setTimeout(() => {
       expiryTimers.delete(t);
