@@ -344,7 +344,9 @@ export class Hub {
 
   private open(streamId: string): Promise<LocalRoom> {
     const existing = this.rooms.get(streamId);
-    if (existing?.ready) return Promise.resolve(existing);
+    // A room catching up after a reconnect (not ready) is still the room: opening another one would
+    // orphan its members. Joiners get its snapshot now and the catch-up's pushes after.
+    if (existing?.loaded && !existing.disposed) return Promise.resolve(existing);
     const opening = this.opening.get(streamId);
     if (opening) return opening;
     const p = this.load(streamId).finally(() => this.opening.delete(streamId));

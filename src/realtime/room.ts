@@ -53,6 +53,8 @@ export class LocalRoom {
   /** Per-user time of the last accepted comment, for slow mode. */
   readonly lastCommentAt = new Map<string, number>();
   ready = false;
+  /** Loaded from Redis at least once: a room that is only resyncing (not ready) is still this node's room. */
+  loaded = false;
   disposed = false;
   emptySince: number | null = null;
   /** Redis's epoch and seq at the last counts report, to notice messages this node never got. */
@@ -72,6 +74,7 @@ export class LocalRoom {
 
   /** Adopts the room's shared state as loaded from Redis. */
   load(loaded: LoadedRoom) {
+    this.loaded = true;
     this.epoch = loaded.epoch;
     this.lastSeq = loaded.seq;
     this.state = stateFromHash(loaded.state);
