@@ -1,11 +1,5 @@
 import { Queue } from "bullmq";
-import { Redis } from "ioredis";
-
-function connect(url: string): Redis {
-  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1, connectTimeout: 3000, commandTimeout: 5000 });
-  redis.on("error", () => undefined);
-  return redis;
-}
+import { benchRedis } from "../shared/redis.js";
 
 export type RedisServer = { pid: number | null; version: string; hz: number };
 
@@ -15,7 +9,7 @@ export type RedisServer = { pid: number | null; version: string; hz: number };
  * fires on such a wake-up: hz bounds the lateness.
  */
 export async function redisServer(url: string): Promise<RedisServer> {
-  const redis = connect(url);
+  const redis = benchRedis(url);
   try {
     await redis.connect();
     const info = await redis.info("server");
@@ -28,7 +22,7 @@ export async function redisServer(url: string): Promise<RedisServer> {
 
 /** Jobs of queue "push" under a BullMQ prefix, by state; null when Redis does not answer. */
 export async function queueCounts(url: string, prefix: string): Promise<Record<string, number> | null> {
-  const connection = connect(url);
+  const connection = benchRedis(url);
   const queue = new Queue("push", { connection, prefix });
   try {
     return await queue.getJobCounts("delayed", "wait", "prioritized", "active", "failed", "completed");
@@ -40,23 +34,5 @@ export async function queueCounts(url: string, prefix: string): Promise<Record<s
   }
 }
 
-/** UNLINKs every key matching the pattern within 10 s; never throws (a run's keys are few and small). */
-export async function deleteKeys(url: string, pattern: string): Promise<number> {
-  const redis = connect(url);
-  const deadline = Date.now() + 10_000;
-  let deleted = 0;
-  try {
-    await redis.connect();
-    let cursor = "0";
-    do {
-      const [next, keys] = await redis.scan(cursor, "MATCH", pattern, "COUNT", 1000);
-      if (keys.length > 0) deleted += await redis.unlink(...keys);
-      cursor = next;
-    } while (cursor !== "0" && Date.now() < deadline);
-  } catch {
-    // best effort
-  } finally {
-    redis.disconnect();
-  }
-  return deleted;
-}
+
+export { deleteKeys } from "../shared/redis.js";
