@@ -3,8 +3,9 @@ import { randomBytes } from "node:crypto";
 import { availableParallelism } from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
+import { log, message, runGuard } from "../shared/run-guard.js";
 import { redisKeys } from "../../src/redis/keys.js";
-import { children, cpuSeconds, hostBusy } from "../fanout/server-process.js";
+import { cpuSeconds, hostBusy } from "../fanout/server-process.js";
 import { wallMs } from "../fanout/stamp.js";
 import { JobNode } from "./child-pool.js";
 import { parseOptions, USAGE, type Options } from "./options.js";
@@ -23,33 +24,10 @@ const DRAIN_MS = 15_000;
 const QUIET_MS = 3000;
 /** Kept waiting after the last job ran, so a late duplicate still counts. */
 const AFTER_MS = 1000;
-const CLEANUP_MS = 20_000;
 
-const log = (msg: string) => process.stderr.write(`${msg}\n`);
-const message = (err: unknown) => (err instanceof Error ? err.message : String(err));
 const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
 
-const undo: (() => Promise<unknown> | void)[] = [];
-let cleaning: Promise<void> | undefined;
-const stopAll = new AbortController();
-const cleanUp = () =>
-  (cleaning ??= (async () => {
-    for (const step of undo.reverse()) {
-      try {
-        await step();
-      } catch (err) {
-        log(`cleanup: ${message(err)}`);
-      }
-    }
-  })());
-
-async function abort(reason: string, code: number): Promise<void> {
-  if (stopAll.signal.aborted) return;
-  stopAll.abort();
-  log(`jobs bench: ${reason}; cleaning up`);
-  await Promise.race([cleanUp(), sleep(CLEANUP_MS)]);
-  process.exit(code);
-}
+const guard = runGuard("jobs");
 
 const perTargetMs = (o: Options) => 60_000 + o.seconds * 1000 + o.delayMs + DRAIN_MS + 30_000;
 
@@ -60,7 +38,7 @@ const bullPrefix = (run: string, mode: Mode) => (mode === "pinlive" ? redisKeys(
 async function drain(nodes: JobNode[], expected: number, lastDue: number): Promise<number> {
   let [last, lastChange] = [-1, wallMs()];
   for (;;) {
-    stopAll.signal.throwIfAborted();
+    guard.signal.throwIfAborted();
     const fired = sum((await Promise.all(nodes.map((n) => n.request<CountReply>({ cmd: "count" }, 10_000)))).map((c) => c.fired));
     const now = wallMs();
     if (fired !== last) [last, lastChange] = [fired, now];
@@ -83,14 +61,14 @@ async function runTarget(mode: Mode, o: Options, run: string, redis: number | nu
   const workers = mode === "timers" ? [] : Array.from({ length: o.workers }, (_, i) => JobNode.start(`${mode}-worker-${i + 1}`, ROOT));
   const nodes = [producer, ...workers];
   const stop = () => Promise.all(nodes.map((n) => n.stop()));
-  undo.push(stop);
+  guard.undo(stop);
   try {
     await Promise.all([
       producer.request({ cmd: "start", role: "producer", nodeId: `bench-producer`, ...base }, 30_000),
       ...workers.map((w, i) => w.request({ cmd: "start", role: "worker", nodeId: `bench-worker-${i + 1}`, ...base }, 30_000)),
     ]);
     await sleep(SETTLE_MS);
-    stopAll.signal.throwIfAborted();
+    guard.signal.throwIfAborted();
 
     const cpu0 = nodes.map((n) => cpuSeconds(n.pid));
     const redis0 = redis === null ? NaN : cpuSeconds(redis);
@@ -143,14 +121,14 @@ async function main(): Promise<void> {
   }
   const o = parsed;
   const budget = perTargetMs(o) * o.targets.length + 30_000;
-  setTimeout(() => void abort(`overall deadline of ${Math.round(budget / 1000)} s passed`, 3), budget).unref();
+  guard.deadline(budget);
   log(
     `jobs bench: ${o.rate} jobs/s for ${o.seconds} s, due ${o.delayMs} ms ahead, ${o.workers} workers × ${o.concurrency} concurrency, ` +
       `targets ${o.targets.join(",")} (${availableParallelism()} cores)`,
   );
 
   const run = `bench-jobs-${randomBytes(4).toString("hex")}`;
-  undo.push(() => deleteKeys(o.redisUrl, `{${run}:*`));
+  guard.undo(() => deleteKeys(o.redisUrl, `{${run}:*`));
   let server: RedisServer;
   try {
     server = await redisServer(o.redisUrl);
@@ -163,12 +141,12 @@ async function main(): Promise<void> {
     try {
       results[mode] = await runTarget(mode, o, run, server.pid);
     } catch (err) {
-      if (stopAll.signal.aborted) throw err; // the abort under way exits
+      if (guard.signal.aborted) throw err; // the abort under way exits
       results[mode] = { title: TITLES[mode], error: message(err) };
     }
     console.log(`${targetTable(mode, results[mode], o)}\n`);
   }
-  await cleanUp();
+  await guard.cleanUp();
   console.log(`${comparisonTable(results)}\n\n${ratioLines(results, o, server.hz)}\n`);
   const per = Object.fromEntries(Object.entries(results).map(([k, v]) => [k, summary(k as Mode, v)]));
   const targets = verdicts(results, o, server.hz);
@@ -194,16 +172,4 @@ async function main(): Promise<void> {
   }
 }
 
-process.on("exit", () => {
-  for (const child of children) child.kill("SIGKILL");
-});
-for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => void abort(signal, 130));
-
-main().then(
-  () => process.exit(),
-  async (err: unknown) => {
-    if (stopAll.signal.aborted) return;
-    log(`jobs bench failed: ${err instanceof Error ? err.stack : String(err)}`);
-    await abort("failed", 1);
-  },
-);
+guard.run(main);

@@ -3,8 +3,8 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
+import { log, message, runGuard } from "../shared/run-guard.js";
 import { createTestDatabase } from "../../test/support/databases.js";
 import { children, hostBusy, startServer } from "../fanout/server-process.js";
 import { rush } from "./buy-rush.js";
@@ -21,52 +21,27 @@ const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const REDIS_URL = "redis://127.0.0.1:6379";
 const RUSH_CAP_MS = 180_000;
 const GATE_CAP_MS = 60_000;
-const CLEANUP_MS = 20_000;
 
-const log = (msg: string) => process.stderr.write(`${msg}\n`);
-const message = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
-/** Undo steps, run newest first, once, whatever ends the run. */
-const undo: (() => Promise<unknown> | void)[] = [];
-let cleaning: Promise<void> | undefined;
-/** Aborted first thing on any abort, so no phase starts or keeps writing while the cleanup runs. */
-const stopAll = new AbortController();
-const cleanUp = () =>
-  (cleaning ??= (async () => {
-    for (const step of undo.reverse()) {
-      try {
-        await step();
-      } catch (err) {
-        log(`cleanup: ${message(err)}`);
-      }
-    }
-  })());
-
-async function abort(reason: string, code: number): Promise<void> {
-  if (stopAll.signal.aborted) return;
-  stopAll.abort();
-  log(`orders bench: ${reason}; cleaning up`);
-  await Promise.race([cleanUp(), sleep(CLEANUP_MS)]);
-  process.exit(code);
-}
+const guard = runGuard("orders");
 
 const budgetMs = (o: Options) => 120_000 + o.users * 30 + RUSH_CAP_MS + GATE_CAP_MS + o.seconds * 1000 + 60_000;
 
 async function run(o: Options): Promise<Results> {
-  const { signal } = stopAll;
+  const { signal } = guard;
   const prefix = `bench-orders-${randomBytes(4).toString("hex")}`;
   const dataDir = mkdtempSync(join(tmpdir(), "pinlive-bench-orders-"));
-  undo.push(() => rmSync(dataDir, { recursive: true, force: true }));
+  guard.undo(() => rmSync(dataDir, { recursive: true, force: true }));
   const database = await createTestDatabase("pinlive_bench");
-  undo.push(() => database.drop());
-  undo.push(() => deleteKeys(REDIS_URL, prefix));
+  guard.undo(() => database.drop());
+  guard.undo(() => deleteKeys(REDIS_URL, prefix));
 
   log(`starting src/main.ts (host CPU ${(await hostBusy()).toFixed(0)}% busy over 1 s, ${availableParallelism()} cores)`);
   const env = { NODE_ENV: "development", INGEST_ENABLED: "false", LOG_LEVEL: "warn", REDIS_URL, REDIS_PREFIX: prefix, DATABASE_URL: database.url, DATA_DIR: dataDir };
   const server = await startServer(ROOT, "src/main.ts", env, 90_000);
-  undo.push(() => server.stop());
+  guard.undo(() => server.stop());
   const http = httpClient(server.base, o.concurrency);
-  undo.push(() => http.close());
+  guard.undo(() => http.close());
 
   const sale = await setUpSale(http, database.url, o, log);
   signal.throwIfAborted();
@@ -107,11 +82,11 @@ async function main(): Promise<void> {
     return;
   }
   const o = parsed;
-  setTimeout(() => void abort(`overall deadline of ${Math.round(budgetMs(o) / 1000)} s passed`, 3), budgetMs(o)).unref();
+  guard.deadline(budgetMs(o));
   log(`orders bench: ${o.quantity} units, ${o.limit} per buyer, ${o.users} buyers, ${o.concurrency} in flight, PostgreSQL ceiling ${o.seconds} s`);
 
   const results = await run(o);
-  await cleanUp();
+  await guard.cleanUp();
   console.log(`${tables(results)}\n`);
   console.log(summary(results));
   const bad = violations(results);
@@ -121,16 +96,4 @@ async function main(): Promise<void> {
   }
 }
 
-process.on("exit", () => {
-  for (const child of children) child.kill("SIGKILL");
-});
-for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => void abort(signal, 130));
-
-main().then(
-  () => process.exit(),
-  async (err: unknown) => {
-    if (stopAll.signal.aborted) return; // the abort under way exits
-    log(`orders bench failed: ${err instanceof Error ? err.stack : String(err)}`);
-    await abort("failed", 1);
-  },
-);
+guard.run(main);
