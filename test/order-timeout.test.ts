@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { useTestServices } from "./support/services.js";
 import { startTestServer, type TestServer } from "./support/servers.js";
 import { adminToken } from "./support/admin.js";
-import { sleep } from "./support/clients.js";
+import { sleep, waitUntil } from "./support/clients.js";
 import { httpClient, makeProduct, type HttpClient } from "./support/http.js";
 import { payInSandbox, wechatUser } from "./support/wechat.js";
 
@@ -42,13 +42,7 @@ describe("unpaid-order timeout", () => {
   const stockOf = async (skuId: string) => (await sql<{ stock: number }[]>`select stock from skus where id = ${skuId}`)[0]!.stock;
   const orderOf = async (id: string) => (await sql<{ status: string; cancel_reason: string | null }[]>`select status, cancel_reason from orders where id = ${id}`)[0]!;
   const refundsOf = (id: string) => sql<{ status: string; amount_fen: number }[]>`select status, amount_fen from refunds where order_id = ${id}`;
-  async function until(check: () => Promise<boolean>, what: string, ms = 15_000) {
-    const deadline = Date.now() + ms;
-    while (!(await check())) {
-      if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
-      await sleep(100);
-    }
-  }
+  const until = (check: () => Promise<boolean>, what: string, ms = 15_000) => waitUntil(check, what, ms);
 
   it("closes an unpaid order at its deadline and gives its stock back exactly once", async () => {
     const o = await orderWithPrepay(1500);

@@ -6,6 +6,7 @@ import type { Db } from "../db/client.js";
 import { users } from "../db/identity.schema.js";
 import { liveStreams, streamProducts } from "../db/live.schema.js";
 import { AppError } from "../protocol/errors.js";
+import { requireHost as requireHostOf } from "./hosting.js";
 import type { Identity } from "../realtime/client.js";
 
 export const hashStreamKey = (key: string) => createHash("sha256").update(key).digest("hex");
@@ -31,11 +32,7 @@ export function createStreams(db: Db, urls: StreamUrls = noUrls) {
     return s;
   }
 
-  async function requireHost(user: Identity, id: string) {
-    const s = await row(id);
-    if (!user.admin && s.hostUserId !== user.userId) throw new AppError("FORBIDDEN");
-    return s;
-  }
+  const requireHost = (user: Identity, id: string) => requireHostOf(db, user, id);
 
   async function products(streamId: string): Promise<ProductSummary[]> {
     const attached = await db

@@ -115,3 +115,12 @@ export async function waitFor(check: () => boolean, what: string, timeoutMs = 10
     await sleep(20);
   }
 }
+
+/** Polls an async `check` (a database read, an HTTP call) until it holds; fails naming `what`. */
+export async function waitUntil(check: () => Promise<boolean>, what: string, timeoutMs = 20_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
+    await sleep(100);
+  }
+}

@@ -1,6 +1,6 @@
 import postgres from "postgres";
 import type { HttpClient } from "./http.js";
-import { sleep } from "./clients.js";
+import { waitUntil } from "./clients.js";
 import { payInSandbox, wechatUser } from "./wechat.js";
 
 export type Progress = { id: string; status: string; size: number; taken: number; paid: number; left: number; endsAt: number | null };
@@ -45,13 +45,7 @@ export function groupTruth(databaseUrl: string) {
     async expireNow(groupId: string) {
       await sql`update groups set expires_at = now() where id = ${groupId}`;
     },
-    async until(check: () => Promise<boolean>, what: string, ms = 20_000) {
-      const deadline = Date.now() + ms;
-      while (!(await check())) {
-        if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
-        await sleep(100);
-      }
-    },
+    until: waitUntil,
     close: () => sql.end(),
   };
 }
