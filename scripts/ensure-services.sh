@@ -5,7 +5,8 @@
 #   - PostgreSQL  on 127.0.0.1:5432, user postgres with trust auth over TCP,
 #                 database "test" present
 #   - ffmpeg      (skip with PINLIVE_SKIP_FFMPEG=1)
-#   - chromium    /usr/bin/chromium (skip with PINLIVE_SKIP_BROWSER=1)
+#   - chromium    /usr/bin/chromium (skip with PINLIVE_SKIP_BROWSER=1), with a CJK font
+#                 (fonts-wqy-microhei) so screenshots of Chinese pages show text
 # Missing pieces are installed from Debian's packages with apt-get (as root, or
 # with passwordless sudo). Idempotent and quiet when everything is already fine;
 # always ends with a one-line summary. Exits non-zero, naming what is missing,
@@ -97,6 +98,10 @@ fi
 if ((!skip_browser)) && [[ ! -x /usr/bin/chromium ]]; then
   pkgs+=(chromium)
   missing+=("Chromium (/usr/bin/chromium): Debian package chromium (or set PINLIVE_SKIP_BROWSER=1 to skip)")
+fi
+if ((!skip_browser)) && [[ ! -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ]]; then
+  pkgs+=(fonts-wqy-microhei)
+  missing+=("a CJK font for screenshots: Debian package fonts-wqy-microhei (or set PINLIVE_SKIP_BROWSER=1 to skip)")
 fi
 
 if ((${#pkgs[@]})); then

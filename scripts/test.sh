@@ -11,9 +11,18 @@ ensure_node_modules
 
 export DATABASE_URL_ADMIN="${DATABASE_URL_ADMIN:-postgres://postgres@127.0.0.1:5432/postgres}"
 export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379}"
+# Servers the tests start opt in to development features themselves (test/support/servers.ts);
+# anything else started from here is a test too, never production (which an unset NODE_ENV means).
+export NODE_ENV=test
+
+ensure_console_build
 
 echo "== tsc --noEmit"
 npx tsc --noEmit
+if [[ -f console/tsconfig.json ]]; then
+  echo "== vue-tsc --noEmit -p console/tsconfig.json"
+  npx vue-tsc --noEmit -p console/tsconfig.json
+fi
 echo "== eslint ."
 npx eslint .
 echo "== vitest run $*"

@@ -2,6 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CLOSE_CODES } from "../src/protocol/errors.js";
 import { useTestServices } from "./support/services.js";
+import { metric } from "./support/http.js";
 import { spawnServer, type SpawnedServer } from "./support/servers.js";
 import { devSession, devStream, sleep, WsClient } from "./support/clients.js";
 
@@ -12,12 +13,6 @@ const STALLED = 3;
 /** Each broadcast is ~60 MB: a server that buffered it for 3 stalled readers would hold ~180 MB more. */
 const RSS_BOUND_OVER_CONTROL = 64 * 1024 * 1024;
 const FILLER = "漢".repeat(1990);
-
-async function metric(url: string, name: string) {
-  const text = await (await fetch(`${url}/metrics`)).text();
-  const line = text.split("\n").find((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`));
-  return line ? Number(line.split(" ").at(-1)) : 0;
-}
 
 type Paused = { _socket: { pause(): void; resume(): void } };
 const rawSocket = (c: WsClient) => (c.ws as unknown as Paused)._socket;

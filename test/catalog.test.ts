@@ -109,6 +109,29 @@ describe("catalog API", () => {
     expect((await call("DELETE", "/v1/admin/categories/nope", undefined, admin)).body.code).toBe("NOT_FOUND");
   });
 
+  it("carries a product's description and cover image on detail, summaries and seed 001's hot list", async () => {
+    const text = "明前头采，扁平光滑，豆花香。\nPicked before Qingming.";
+    const created = await call(
+      "POST",
+      "/v1/admin/products",
+      { sn: "DESC-1", name: "Described", description: text, pictures: ["https://img.test/d1.jpg", "https://img.test/d2.jpg"], skus: [{ priceFen: 500, stock: 3 }] },
+      admin,
+    );
+    expect(created.body).toMatchObject({ description: text, cover: "https://img.test/d1.jpg", image: "https://img.test/d1.jpg" });
+    const id = String(created.body.id);
+    const summary = (await call("GET", "/v1/products?q=DESC-1")).body.items as Json[];
+    expect(summary[0]).toMatchObject({ id, description: text, image: "https://img.test/d1.jpg" });
+    const hot = (await call("GET", "/api/products/hot")).body.find((p) => p.id === id);
+    expect(hot).toMatchObject({ description: text, image: "https://img.test/d1.jpg", price: 5 });
+
+    const patched = await call("PATCH", `/v1/admin/products/${id}`, { description: "Shorter." }, admin);
+    expect(patched.body).toMatchObject({ description: "Shorter.", name: "Described", image: "https://img.test/d1.jpg" });
+    expect((await call("GET", `/v1/products/${id}`)).body.description).toBe("Shorter.");
+    const bare = await call("POST", "/v1/admin/products", { sn: "DESC-2", name: "Bare", skus: [{ priceFen: 1, stock: 1 }] }, admin);
+    expect(bare.body).toMatchObject({ description: "", cover: "", image: "" });
+    expect((await call("PATCH", `/v1/admin/products/${id}`, { description: "x".repeat(10_001) }, admin)).body.code).toBe("INVALID_PARAMS");
+  });
+
   it("serves an OpenAPI description generated from the same schemas", async () => {
     const doc = (await call("GET", "/openapi.json")).body as unknown as { openapi: string; paths: Record<string, Record<string, Json>> };
     expect(doc.openapi).toBe("3.1.0");

@@ -11,7 +11,7 @@ import { payInSandbox, wechatUser } from "./support/wechat.js";
 
 type Coupon = { id: string; title: string; discountFen: number; minSpendFen: number; quantity: number; left: number; expiresAt: number; streamId: string; status: string };
 type Claim = { couponId: string; discountFen: number; claimedAt: number; usedOrderId: string | null };
-type Order = { id: string; status: string; itemsFen: number; discountFen: number; couponId: string | null; totalFen: number };
+type Order = { id: string; status: string; itemsFen: number; discountFen: number; couponId: string | null; totalFen: number; streamId: string | null };
 type ErrorBody = { code: string };
 
 describe("live coupons", () => {
@@ -40,9 +40,12 @@ describe("live coupons", () => {
     }
   }
 
-  async function hostWithStream(name: string) {
+  /** A host whose stream sells `productIds` (a coupon is only for its stream's products). */
+  async function hostWithStream(name: string, productIds: string[] = []) {
     const host = await devSession(server.url, name);
-    return { ...host, streamId: await devStream(server.url, host.token) };
+    const streamId = await devStream(server.url, host.token);
+    if (productIds.length > 0) await call("PUT", `/v1/streams/${streamId}/products`, { token: host.token, body: { productIds } });
+    return { ...host, streamId };
   }
 
   const drop = (token: string, streamId: string, body: Record<string, unknown>) =>
@@ -110,9 +113,9 @@ describe("live coupons", () => {
   });
 
   it("applies a claimed coupon at checkout once, gives it back on cancel, and refuses it where it does not apply", async () => {
-    const host = await hostWithStream("Host2");
-    const coupon = (await drop(host.token, host.streamId, { discountFen: 1000, minSpendFen: 5000, quantity: 10 })).body;
     const p = await makeProduct(call, admin, { priceFen: 3000, stock: 100 });
+    const host = await hostWithStream("Host2", [p.productId]);
+    const coupon = (await drop(host.token, host.streamId, { discountFen: 1000, minSpendFen: 5000, quantity: 10 })).body;
     const stockOf = async () => (await call<{ stock: number }>("GET", `/v1/products/${p.productId}`)).body.stock;
     const mei = await wechatUser(call, "Mei");
     const other = await wechatUser(call, "Lan");
@@ -161,16 +164,16 @@ describe("live coupons", () => {
     }
     expect(status).toBe("paid");
 
-    // A discount larger than the items leaves 1 fen to pay (WeChat Pay's minimum).
+    // A discount larger than the items takes off at most half of them (COUPON_MAX_DISCOUNT_PERCENT).
     const big = (await drop(host.token, host.streamId, { discountFen: 5000, quantity: 5 })).body;
     await call("POST", `/v1/coupons/${big.id}/claim`, { token: other.token });
-    expect((await order(other, 1, big.id)).body).toMatchObject({ itemsFen: 3000, discountFen: 2999, totalFen: 1 });
+    expect((await order(other, 1, big.id)).body).toMatchObject({ itemsFen: 3000, discountFen: 1500, totalFen: 1500, streamId: host.streamId });
   });
 
   it("keeps an expired coupon used after a cancel, and refuses it at checkout", async () => {
-    const host = await hostWithStream("Host3");
-    const coupon = (await drop(host.token, host.streamId, { discountFen: 100, quantity: 5 })).body;
     const p = await makeProduct(call, admin, { priceFen: 1000, stock: 10 });
+    const host = await hostWithStream("Host3", [p.productId]);
+    const coupon = (await drop(host.token, host.streamId, { discountFen: 100, quantity: 5 })).body;
     const u = await wechatUser(call, "Yun");
     await call("POST", `/v1/coupons/${coupon.id}/claim`, { token: u.token });
     const body = { items: [{ skuId: p.skuId, quantity: 1 }], addressId: u.addressId, couponId: coupon.id };

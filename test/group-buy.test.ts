@@ -10,7 +10,11 @@ import { httpClient, makeProduct, type HttpClient } from "./support/http.js";
 import { payInSandbox } from "./support/wechat.js";
 import { groupBuyer, groupTruth, type Progress } from "./support/groups.js";
 
-const HOLD_SEC = 3;
+/**
+ * Longer than any test takes on a loaded machine: no place lapses by itself while a buyer is still
+ * on the way to paying. The lapse test brings its hold's deadline forward and runs the hold's timer.
+ */
+const HOLD_SEC = 600;
 /** WeChat took the buyer's money for this order (it may have been refunded since). */
 const charged = (o: { sandbox_state: string | null }) => o.sandbox_state === "SUCCESS" || o.sandbox_state === "REFUND";
 
@@ -50,6 +54,8 @@ describe("group buying", () => {
     const groupId = opened.body.group.id;
     expect(await buyer.pay(leader.token, groupId)).toBe("requestPayment:ok");
     await truth.until(async () => (await truth.group(groupId)).status === "open", "the group opens");
+    // The expiry's timer is set after the commit that opened the group: the tests that run it now wait for it.
+    await truth.until(async () => (await server.app.jobs.scheduledAt("group.expire", groupId)) !== null, "the group's expiry timer");
     const members = [leader];
     for (let i = 1; i < paid; i++) {
       const m = await buyer.user(`Member${i}`);
@@ -70,11 +76,12 @@ describe("group buying", () => {
 
     const leader = await buyer.user("Leader");
     // The page sends its own size, duration and creator: the server takes them from the activity and the session.
-    const created = await call<{ groupId: string; orderId: string }>("POST", "/api/group-buy/create", { token: leader.token, body: { productId: a.productId, maxParticipants: 99, duration: 1000, creatorId: "someone-else" } });
+    const created = await call<{ groupId: string; orderId: string; order: { payDeadline: string } }>("POST", "/api/group-buy/create", { token: leader.token, body: { productId: a.productId, maxParticipants: 99, duration: 1000, creatorId: "someone-else" } });
     expect(created.status).toBe(201);
     const groupId = created.body.groupId;
     const page = await call<Record<string, unknown> & { participants: { userId: string }[] }>("GET", `/api/group-buy/${groupId}`);
-    expect(page.body).toMatchObject({ maxParticipants: 3, creatorId: leader.userId, endTime: null, productId: a.productId, productName: "Longjing tea", status: "pending" });
+    // endTime is always there: a pending leader-pays group ends when its leader's hold does.
+    expect(page.body).toMatchObject({ maxParticipants: 3, creatorId: leader.userId, endTime: created.body.order.payDeadline, productId: a.productId, productName: "Longjing tea", status: "pending" });
     expect(page.body.participants.map((p) => p.userId)).toEqual([leader.userId]);
     const early = await buyer.user("Early");
     expect((await call("POST", `/api/group-buy/${groupId}/join`, { token: early.token, body: {} })).body).toMatchObject({ code: "GROUP_CLOSED" });
@@ -158,12 +165,19 @@ describe("group buying", () => {
     expect((await call("POST", `/v1/admin/orders/${paidOrder}/ship`, { token: admin, body: { courier: "SF", trackingNo: "SF1000002" } })).body).toMatchObject({ code: "ORDER_STATE" });
     const other = await buyer.user("Other");
     expect((await buyer.join(other.token, groupId)).body.code).toBe("GROUP_FULL");
+    // The hold has its timer, not due before its deadline; the deadline comes, and the timer closes the hold.
+    const slowOrderId = held.body.order.id;
+    let timerAt: number | null = null;
+    await truth.until(async () => (timerAt = await server.app.jobs.scheduledAt("order.timeout", slowOrderId)) !== null, "the hold's timer");
+    expect(timerAt).toBeGreaterThanOrEqual(Date.parse(held.body.order.payDeadline));
+    await truth.lapseNow(slowOrderId);
+    expect(await server.app.jobs.runNow("order.timeout", slowOrderId)).toBe(true);
     await truth.until(async () => (await buyer.detail(groupId)).body.group.taken === 2, "the hold lapses", 15_000);
     expect(await payInSandbox(call, slowParams)).toBe("requestPayment:fail order is not payable");
     expect((await buyer.join(other.token, groupId)).status).toBe(200);
     expect(await buyer.pay(other.token, groupId)).toBe("requestPayment:ok");
     await truth.until(async () => (await truth.group(groupId)).status === "complete", "complete");
-    const slowOrder = (await truth.orders(groupId)).find((o) => o.id === held.body.order.id)!;
+    const slowOrder = (await truth.orders(groupId)).find((o) => o.id === slowOrderId)!;
     expect(slowOrder).toMatchObject({ status: "cancelled", sandbox_state: "CLOSED", refunds: 0 });
   });
 
@@ -215,7 +229,8 @@ describe("group buying", () => {
       await truth.expireNow(groupId);
       // The buyer's tap lands anywhere from before the expiry job starts to after it closed the hold.
       const tapAfterMs = Math.random() * 120;
-      await Promise.all([sleep(tapAfterMs).then(() => payInSandbox(call, params)), server.app.jobs.runNow("group.expire", groupId)]);
+      const [, expired] = await Promise.all([sleep(tapAfterMs).then(() => payInSandbox(call, params)), server.app.jobs.runNow("group.expire", groupId)]);
+      expect(expired).toBe(true);
       // Settled: the group ended, and every charge WeChat holds is either a paid member or refunded once.
       await truth.until(async () => {
         const g = await truth.group(groupId);

@@ -26,7 +26,7 @@ describe("a worker killed while refunding a failed group", () => {
     first = await spawnServer(services.databaseUrl, services.redisPrefix, env);
     truth = groupTruth(services.databaseUrl);
     // The test enqueues like another node would (no workers here).
-    jobs = createJobs({ redisUrl, prefix: redisKeys(services.redisPrefix).jobs, nodeId: "test", log: createLogger("silent", "test"), metrics: createMetrics(), work: false, concurrency: 1, lockMs: 2000 });
+    jobs = createJobs({ redis: { url: redisUrl, cluster: null }, prefix: redisKeys(services.redisPrefix).jobs, nodeId: "test", log: createLogger("silent", "test"), metrics: createMetrics(), work: false, concurrency: 1, lockMs: 2000 });
   });
   afterAll(async () => {
     await jobs?.close();

@@ -31,7 +31,7 @@ describe("http", () => {
     expect(await (await fetch(`${server.url}/healthz`)).json()).toEqual({ status: "ok" });
     const ready = await fetch(`${server.url}/readyz`);
     expect(ready.status).toBe(200);
-    expect(await ready.json()).toEqual({ status: "ready", checks: { redis: "ok", database: "ok" } });
+    expect(await ready.json()).toEqual({ status: "ready", checks: { redis: "ok", redisSubscriber: "ok", database: "ok" } });
     const metrics = await (await fetch(`${server.url}/metrics`)).text();
     for (const name of ["pinlive_connections", "pinlive_rooms", "pinlive_messages_in_total", "pinlive_messages_out_total", "pinlive_dropped_total", "pinlive_redis_latency_seconds"]) {
       expect(metrics).toContain(`# TYPE ${name}`);

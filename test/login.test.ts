@@ -44,7 +44,7 @@ describe("WeChat login", () => {
     expect(row!.token_hash).not.toBe(body.token);
 
     const me = await fetch(`${server.url}/v1/me`, { headers: { authorization: `Bearer ${body.token}` } });
-    expect(await me.json()).toEqual({ id: body.user.id, nickname: "Mei", role: "user", hostOf: [] });
+    expect(await me.json()).toEqual({ id: body.user.id, nickname: "Mei", username: null, avatarUrl: "", role: "user", hostOf: [] });
   });
 
   it("refuses a used, unknown or malformed code with LOGIN_CODE_INVALID", async () => {

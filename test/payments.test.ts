@@ -2,13 +2,12 @@
 import { generateKeyPairSync } from "node:crypto";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { encryptResource, responseMessage, sign } from "../src/wechat/pay.crypto.js";
 import { useTestServices } from "./support/services.js";
 import { startTestServer, type TestServer } from "./support/servers.js";
 import { adminToken } from "./support/admin.js";
 import { devSession, devStream, sleep, WsClient } from "./support/clients.js";
 import { httpClient, makeProduct, type HttpClient } from "./support/http.js";
-import { sandboxSecrets, wechatUser as wechatUserOf } from "./support/wechat.js";
+import { sandboxSecrets, signedNotification as signedNotificationOf, transactionResource, wechatUser as wechatUserOf, type NotificationOptions } from "./support/wechat.js";
 
 type Order = { id: string; status: string; totalFen: number };
 type PayParams = { orderId: string; timeStamp: string; nonceStr: string; package: string; signType: string; paySign: string };
@@ -53,6 +52,7 @@ describe("WeChat Pay through the sandbox", () => {
     const viewer = await WsClient.connect(`${server.ws}/live-stream/${streamId}/ws`);
     await viewer.next("snapshot");
     const p = await makeProduct(call, admin, { priceFen: 12800, stock: 10 }, "Longjing 250 g");
+    await call("PUT", `/v1/streams/${streamId}/products`, { token: host.token, body: { productIds: [p.productId] } });
     const u = await wechatUser("Mei");
 
     await call("POST", "/v1/cart/items", { token: u.token, body: { skuId: p.skuId, quantity: 2 } });
@@ -88,45 +88,10 @@ describe("WeChat Pay through the sandbox", () => {
   });
 
   /** A notification as WeChat Pay would send it, signed with the sandbox's platform key. */
-  function notification(orderId: string, totalFen: number, opts: { key?: string; serial?: string; timestamp?: number; signature?: string } = {}) {
-    return signedNotification("TRANSACTION.SUCCESS", "transaction", transactionResource(orderId, totalFen), opts);
+  function notification(orderId: string, totalFen: number, opts: NotificationOptions = {}) {
+    return signedNotification("TRANSACTION.SUCCESS", "transaction", transactionResource(secrets, orderId, totalFen), opts);
   }
-  function transactionResource(orderId: string, totalFen: number) {
-    return {
-      appid: secrets.appId,
-      mchid: secrets.mchid,
-      out_trade_no: orderId,
-      transaction_id: `4200${Date.now()}`,
-      trade_type: "JSAPI",
-      trade_state: "SUCCESS",
-      success_time: new Date().toISOString(),
-      payer: { openid: "o-test" },
-      amount: { total: totalFen, payer_total: totalFen, currency: "CNY" },
-    };
-  }
-  function signedNotification(eventType: string, originalType: string, resource: unknown, opts: { key?: string; serial?: string; timestamp?: number; signature?: string } = {}) {
-    const body = JSON.stringify({
-      id: `evt-${Math.random()}`,
-      create_time: new Date().toISOString(),
-      resource_type: "encrypt-resource",
-      event_type: eventType,
-      summary: "通知",
-      resource: encryptResource(secrets.apiV3Key!, JSON.stringify(resource), originalType, originalType),
-    });
-    const timestamp = String(opts.timestamp ?? Math.floor(Date.now() / 1000));
-    const nonceStr = "N0NCE";
-    const signature = opts.signature ?? sign(opts.key ?? secrets.platformPrivateKey!, responseMessage(timestamp, nonceStr, body));
-    return {
-      body,
-      headers: {
-        "content-type": "application/json",
-        "wechatpay-timestamp": timestamp,
-        "wechatpay-nonce": nonceStr,
-        "wechatpay-signature": signature,
-        "wechatpay-serial": opts.serial ?? secrets.platformKeyId!,
-      },
-    };
-  }
+  const signedNotification = (eventType: string, originalType: string, resource: unknown, opts: NotificationOptions = {}) => signedNotificationOf(secrets, eventType, originalType, resource, opts);
   const post = (n: { body: string; headers: Record<string, string> }, body = n.body) =>
     fetch(`${server.url}/v1/pay/notify`, { method: "POST", headers: n.headers, body });
 
@@ -225,6 +190,7 @@ describe("WeChat Pay through the sandbox", () => {
     const viewer = await WsClient.connect(`${server.ws}/live-stream/${streamId}/ws`);
     await viewer.next("snapshot");
     const p = await makeProduct(call, admin, { priceFen: 990, stock: 50 }, "Fan");
+    await call("PUT", `/v1/streams/${streamId}/products`, { token: host.token, body: { productIds: [p.productId] } });
     const buyers = await Promise.all(["Ann", "Bo", "Cai"].map((name) => wechatUser(name)));
     const placed = await Promise.all(
       buyers.map((u) =>

@@ -173,7 +173,7 @@ describe("a node whose room subscription drops", () => {
     await fanWs.next("snapshot");
 
     // Another node's writes, made while this node's subscriber is disconnected.
-    const other = createRoomStore(redis, redisKeys(services.redisPrefix), createMetrics(), { maxLen: 1000, ttlSec: 3600 });
+    const other = createRoomStore(redis, redisKeys(services.redisPrefix), createMetrics(), { maxLen: 1000, ttlSec: 3600, statsBucketMs: 10_000 });
     const subscriber = (await redis.client("LIST")) as string;
     const id = /id=(\d+) [^\n]*name=pinlive-rooms-sub-/.exec(subscriber.split("\n").find((l) => l.includes(`rooms-sub-${nodeId}`))!)![1]!;
     await redis.client("KILL", "ID", id);

@@ -2,6 +2,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
 import { connect } from "node:net";
+import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { useTestServices } from "./support/services.js";
 import { startTestServer, type TestServer } from "./support/servers.js";
@@ -114,6 +115,27 @@ describe("RTMP ingest", () => {
     console.log(`stream_end ${latencyMs} ms after ffmpeg was killed`);
     expect(latencyMs).toBeLessThan(5000);
     expect(await status(stream.id)).toBe("ended");
+    ws.close();
+  });
+
+  it("publishes and plays a stream whose id is not a UUID (every id the API accepts)", async () => {
+    const streamId = `Tea_room-${randomBytes(3).toString("hex")}`;
+    const sql = postgres(services.databaseUrl, { max: 1, onnotice: () => {} });
+    await sql`insert into live_streams (id, host_user_id, title) values (${streamId}, ${host.userId}, 'Named room')`;
+    await sql.end();
+    const key = await call<{ streamKey: string; rtmpUrl: string }>("POST", `/v1/streams/${streamId}/key`, { token: host.token });
+    expect(key.body.rtmpUrl).toMatch(new RegExp(`/live/${streamId}$`));
+    const ws = await viewer(streamId);
+    const ffmpeg = publish(`${key.body.rtmpUrl}?key=${key.body.streamKey}`);
+    expect(await ws.next("stream_start", 15_000)).toMatchObject({ streamId });
+    const { flvUrl } = (await call<Detail>("GET", `/v1/streams/${streamId}`)).body.stream;
+    expect(flvUrl).toMatch(new RegExp(`/live/${streamId}\\.flv$`));
+    expect([...(await flvBytes(flvUrl, 4096)).subarray(0, 3)]).toEqual([0x46, 0x4c, 0x56]);
+    ffmpeg.child.kill("SIGTERM");
+    await ws.next("stream_end", 5000);
+    // Ids the API never accepts are still refused by name.
+    const base = key.body.rtmpUrl.replace(/\/live\/.*$/, "/live");
+    await expectRefused(publish(`${base}/${"x".repeat(65)}?key=${key.body.streamKey}`), "publish to live/<streamId>?key=<key>");
     ws.close();
   });
 

@@ -53,6 +53,20 @@ describe("live streams", () => {
     expect(rotated.body.streamKey).not.toBe(created.body.streamKey);
   });
 
+  it("gives seed 003's page each product's image and description, and the stream's cover and counts", async () => {
+    const host = await devSession(server.url, "Host");
+    const s = (await call<{ id: string }>("POST", "/v1/streams", { token: admin, body: { title: "Pictured", hostUserId: host.userId } })).body;
+    const p = await call<{ id: string }>("POST", "/v1/admin/products", {
+      token: admin,
+      body: { sn: `SEED3-${Date.now()}`, name: "Tea", description: "Spring tea.", pictures: ["https://img.test/tea.jpg"], skus: [{ priceFen: 100, stock: 1 }] },
+    });
+    await call("PUT", `/v1/streams/${s.id}/products`, { token: host.token, body: { productIds: [p.body.id] } });
+    await call("PATCH", `/v1/streams/${s.id}`, { token: host.token, body: { coverUrl: "https://img.test/cover.jpg" } });
+    const seed = await call<{ stream: Record<string, unknown>; products: Record<string, unknown>[] }>("GET", `/api/live-stream/${s.id}`);
+    expect(seed.body.products[0]).toMatchObject({ id: p.body.id, image: "https://img.test/tea.jpg", description: "Spring tea." });
+    expect(seed.body.stream).toMatchObject({ coverUrl: "https://img.test/cover.jpg", viewerCount: 0, likeCount: 0, scheduledAt: null, startedAt: null, endedAt: null });
+  });
+
   it("keeps a stream's products and key to its host (or an admin)", async () => {
     const host = await devSession(server.url, "Host");
     const other = await devSession(server.url, "Other");

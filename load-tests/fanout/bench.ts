@@ -1,12 +1,15 @@
 // Fan-out benchmark: one room, N viewers, R comments/s; runs each target server in turn and compares them.
-import { rmSync } from "node:fs";
-import { availableParallelism } from "node:os";
+import { mkdirSync, rmSync } from "node:fs";
+import { availableParallelism, loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { ConnectReply, MarkReply, ReportReply } from "./driver-protocol.js";
 import { DriverPool } from "./driver-pool.js";
+import { writeBenchOutputs } from "../shared/charts.js";
+import { monotonicUs, writeProfileWindow } from "../shared/cpu-profile.js";
+import { fanoutCharts } from "./charts.js";
 import { parseOptions, USAGE, type Options } from "./options.js";
-import { comparisonTable, percentile, ratioLines, ratios, summary, targetTable, type Measured, type Results } from "./report.js";
+import { comparisonTable, medianOf, percentile, ratioLines, ratios, summary, targetTable, type Measured, type Results } from "./report.js";
 import { sendAtRate } from "./senders.js";
 import { children, cpuSeconds, hostBusy, rssBytes, startServer } from "./server-process.js";
 import { wallMs } from "./stamp.js";
@@ -14,6 +17,8 @@ import { makeTarget, tempDirs, type Target } from "./targets.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const DRAIN_MS = 15_000;
+/** How long a driver worker may take to answer: one swamped by frames reads its IPC late, and its counts still hold. */
+const DRIVER_REPLY_MS = 60_000;
 const SETTLE_MS = 1000;
 
 const log = (msg: string) => process.stderr.write(`${msg}\n`);
@@ -32,7 +37,7 @@ async function drain(pool: DriverPool, expected: number): Promise<number> {
   let last = -1;
   let lastChange = start;
   while (Date.now() - start < DRAIN_MS) {
-    const events = sum((await pool.all<MarkReply>({ cmd: "mark" }, 15_000)).map((m) => m.events));
+    const events = sum((await pool.all<MarkReply>({ cmd: "mark" }, DRIVER_REPLY_MS)).map((m) => m.events));
     if (events >= expected) break;
     if (events !== last) [last, lastChange] = [events, Date.now()];
     else if (Date.now() - lastChange >= 2000) break;
@@ -41,10 +46,14 @@ async function drain(pool: DriverPool, expected: number): Promise<number> {
   return (Date.now() - start) / 1000;
 }
 
-async function runTarget(target: Target, o: Options): Promise<Measured> {
+/** profDir: where `node --cpu-prof` writes this server's profile, with window.json (the measured phase) beside it. */
+async function runTarget(target: Target, o: Options, profDir: string | null): Promise<Measured> {
   const tag = `[${target.name}]`;
   log(`${tag} starting ${target.file} (host CPU ${(await hostBusy()).toFixed(0)}% busy over 1 s, ${availableParallelism()} cores)`);
-  const server = await startServer(ROOT, target.file, target.env, target.readyMs);
+  if (profDir) mkdirSync(profDir, { recursive: true });
+  const nodeArgs = profDir ? ["--cpu-prof", "--cpu-prof-dir", profDir] : [];
+  const server = await startServer(ROOT, target.file, target.env, target.readyMs, nodeArgs);
+  let window: { fromUs: number; toUs: number } | null = null;
   const pool = DriverPool.start(o.workers, ROOT);
   let room: Awaited<ReturnType<Target["open"]>> | undefined;
   try {
@@ -74,17 +83,18 @@ async function runTarget(target: Target, o: Options): Promise<Measured> {
     log(`${tag} warm-up ${o.warmupSec} s, then measuring ${o.seconds} s at ${o.rate} comments/s`);
     const sending = sendAtRate(room.senders, o.rate, (o.warmupSec + o.seconds) * 1000 + 5000);
     await sleep(o.warmupSec * 1000);
-    const [t0, sent0, cpu0] = [wallMs(), sending.sent(), cpuSeconds(server.pid)];
-    const [m0] = await Promise.all([pool.all<MarkReply>({ cmd: "mark" }, 15_000), target.probe?.(server.base)]);
+    const [t0, sent0, cpu0, mono0, load] = [wallMs(), sending.sent(), cpuSeconds(server.pid), monotonicUs(), loadavg()];
+    const [m0] = await Promise.all([pool.all<MarkReply>({ cmd: "mark" }, DRIVER_REPLY_MS), target.probe?.(server.base)]);
     await sleep(Math.max(0, t0 + o.seconds * 1000 - wallMs()));
     sending.stop();
     const [t1, sent, cpu1] = [wallMs(), sending.sent(), cpuSeconds(server.pid)];
-    const [m1, probed] = await Promise.all([pool.all<MarkReply>({ cmd: "mark" }, 15_000), target.probe?.(server.base)]);
+    window = { fromUs: mono0, toUs: monotonicUs() };
+    const [m1, probed] = await Promise.all([pool.all<MarkReply>({ cmd: "mark" }, DRIVER_REPLY_MS), target.probe?.(server.base)]);
 
     const expected = sent * connected;
     log(`${tag} sent ${sent}; draining`);
     const drainSec = await drain(pool, expected);
-    const reports = await pool.all<ReportReply>({ cmd: "report", from: t0, to: t1 }, 30_000);
+    const reports = await pool.all<ReportReply>({ cmd: "report", from: t0, to: t1 }, DRIVER_REPLY_MS);
     const rssEnd = rssBytes(server.pid);
 
     const rate = (pick: (m: MarkReply) => number) =>
@@ -119,6 +129,7 @@ async function runTarget(target: Target, o: Options): Promise<Measured> {
       rssEndBytes: rssEnd,
       rssPerConnBytes: rssAfter >= rssBefore ? (rssAfter - rssBefore) / connected : NaN,
       serverCpuPct: ((cpu1 - cpu0) / windowSec) * 100,
+      loadAvg: load.map((l) => Number(l.toFixed(2))),
       driverCpuPct: m0.map((a, i) => (m1[i]!.cpuMs - a.cpuMs) / 10 / windowSec),
       closed: sum(reports.map((r) => r.closed)),
       closeCodes: mergeCodes(reports.map((r) => r.closeCodes)),
@@ -129,6 +140,7 @@ async function runTarget(target: Target, o: Options): Promise<Measured> {
   } finally {
     for (const s of room?.senders ?? []) s.close();
     await server.stop();
+    if (profDir && window) writeProfileWindow(profDir, window);
     await pool.close();
     await target.cleanup();
     log(`${tag} torn down`);
@@ -148,27 +160,47 @@ async function main(): Promise<void> {
     return;
   }
   const o = parsed;
-  const perTarget = 90_000 + connectBudgetMs(o) + 15_000 + SETTLE_MS + (o.warmupSec + o.seconds) * 1000 + DRAIN_MS + 60_000;
+  const perTarget = 90_000 + connectBudgetMs(o) + 15_000 + SETTLE_MS + (o.warmupSec + o.seconds) * 1000 + DRAIN_MS + 3 * DRIVER_REPLY_MS;
+  const deadlineMs = perTarget * o.targets.length * o.rounds;
   setTimeout(() => {
-    log(`fanout bench: overall deadline of ${Math.round((perTarget * o.targets.length) / 1000)} s passed; aborting`);
+    log(`fanout bench: overall deadline of ${Math.round(deadlineMs / 1000)} s passed; aborting`);
     process.exit(3);
-  }, perTarget * o.targets.length).unref();
+  }, deadlineMs).unref();
 
-  log(`fanout bench: ${o.viewers} viewers, ${o.rate} comments/s, ${o.seconds} s measured, targets ${o.targets.join(",")}`);
-  const results: Results = {};
-  for (const name of o.targets) {
-    const target = await makeTarget(name);
-    try {
-      results[name] = await runTarget(target, o);
-    } catch (err) {
-      results[name] = { title: target.title, error: err instanceof Error ? err.message : String(err) };
+  log(`fanout bench: ${o.viewers} viewers, ${o.rate} comments/s, ${o.seconds} s measured, targets ${o.targets.join(",")}, ${o.rounds} round(s)`);
+  const rounds: Results[] = [];
+  for (let round = 1; round <= o.rounds; round++) {
+    const results: Results = {};
+    const order = round % 2 === 0 ? [...o.targets].reverse() : o.targets;
+    if (o.rounds > 1) log(`round ${round}/${o.rounds}: ${order.join(",")}`);
+    for (const name of order) {
+      const target = await makeTarget(name);
+      const profDir = o.cpuProfDir ? `${o.cpuProfDir}/${name}-r${round}` : null;
+      try {
+        results[name] = await runTarget(target, o, profDir);
+      } catch (err) {
+        results[name] = { title: target.title, error: err instanceof Error ? err.message : String(err) };
+      }
+      console.log(`${targetTable(name, results[name])}\n`);
     }
-    console.log(`${targetTable(name, results[name])}\n`);
+    const inOrder: Results = Object.fromEntries(o.targets.map((n) => [n, results[n]]));
+    console.log(`${o.rounds > 1 ? `round ${round}\n` : ""}${comparisonTable(inOrder)}\n\nratios\n${ratioLines(ratios(inOrder), o.viewers)}\n`);
+    rounds.push(inOrder);
   }
-  const r = ratios(results);
-  console.log(`${comparisonTable(results)}\n\nratios\n${ratioLines(r)}\n`);
-  const perTargetSummary = Object.fromEntries(Object.entries(results).map(([k, v]) => [k, summary(v)]));
-  console.log(JSON.stringify({ bench: "fanout", viewers: o.viewers, rate: o.rate, seconds: o.seconds, results: perTargetSummary, ratios: r }));
+  const perRound = rounds.map((rs) => ({ results: Object.fromEntries(Object.entries(rs).map(([k, v]) => [k, summary(v)])), ratios: ratios(rs) }));
+  const r = medianOf(perRound.map((p) => p.ratios)) as Record<string, number | null>;
+  if (o.rounds > 1) console.log(`medians of ${o.rounds} rounds\n${ratioLines(r, o.viewers)}\n`);
+  const json = JSON.stringify({
+    bench: "fanout",
+    viewers: o.viewers,
+    rate: o.rate,
+    seconds: o.seconds,
+    results: medianOf(perRound.map((p) => p.results)),
+    ratios: r,
+    ...(o.rounds > 1 ? { rounds: perRound } : {}),
+  });
+  for (const path of writeBenchOutputs(o.out, "fanout", json, fanoutCharts(rounds[0]!, o))) log(`wrote ${path}`);
+  console.log(json);
 }
 
 process.on("exit", () => {

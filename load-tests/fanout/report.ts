@@ -25,6 +25,8 @@ export type Measured = {
   rssEndBytes: number;
   rssPerConnBytes: number;
   serverCpuPct: number;
+  /** The host's 1, 5 and 15 minute load averages when the measured phase began. */
+  loadAvg: number[];
   driverCpuPct: number[];
   closed: number;
   closeCodes: Record<string, number>;
@@ -65,6 +67,7 @@ export function targetTable(name: TargetName, r: Result): string {
         ? `${(r.rssPerConnBytes / 1024).toFixed(1)} KB`
         : `n/a: RSS fell by ${mb(r.rssBeforeBytes - r.rssAfterBytes)} while viewers connected (the server freed memory)`,
     ],
+    ["host load average", r.loadAvg.join(" / ")],
     ["CPU (100% = 1 core)", `server ${r.serverCpuPct.toFixed(0)}%, driver workers ${r.driverCpuPct.map((c) => `${c.toFixed(0)}%`).join(" + ")}`],
     ["viewer closes", `${r.closed}${r.closed ? ` (${kv(r.closeCodes)})` : ""}`],
     ["sender errors", kv(r.senderErrors)],
@@ -78,10 +81,10 @@ export function targetTable(name: TargetName, r: Result): string {
 
 /** One row per target, the headline figures side by side. */
 export function comparisonTable(results: Results): string {
-  const cols = ["target", "events/s", "frames/s", "p50", "p99", "loss", "RSS/conn", "server CPU"];
+  const cols = ["target", "events/s", "frames/s", "p50", "p99", "loss", "RSS/conn", "server CPU", "events/CPU-s", "loop p99"];
   const rows = Object.entries(results).map(([name, r]) =>
     "error" in r
-      ? [name, "failed", "", "", "", "", "", ""]
+      ? [name, "failed", "", "", "", "", "", "", "", ""]
       : [
           name,
           int(r.eventsPerSec),
@@ -90,7 +93,9 @@ export function comparisonTable(results: Results): string {
           ms(r.p99Ms),
           `${r.lossPct.toFixed(2)}%`,
           Number.isFinite(r.rssPerConnBytes) ? `${(r.rssPerConnBytes / 1024).toFixed(1)} KB` : "n/a",
-          `${r.serverCpuPct.toFixed(0)}%`,
+          `${r.serverCpuPct.toFixed(1)}%`,
+          int(eventsPerCpuSec(r)),
+          ms(loopLagP99(r)),
         ],
   );
   const widths = cols.map((c, i) => Math.max(c.length, ...rows.map((r) => r[i]!.length)));
@@ -98,27 +103,61 @@ export function comparisonTable(results: Results): string {
   return [line(cols), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");
 }
 
-const RATIOS = [
-  { key: "hub-single/uws frames/s", num: "hub-single", den: "uws", field: "framesPerSec", goal: 0.8 },
-  { key: "hub/socketio delivered events/s", num: "hub", den: "socketio", field: "eventsPerSec", goal: 10 },
-] as const;
+type Ok = Measured;
+const ok = (r: Result | undefined): Ok | null => (r && !("error" in r) ? r : null);
+const finite = (n: number | null | undefined) => (n === null || n === undefined || !Number.isFinite(n) ? null : n);
 
-/** Each ratio, or null when either side is missing or failed. */
+/** Comment events delivered per second of the server's CPU (all its threads). */
+export const eventsPerCpuSec = (r: Measured) => (r.serverCpuPct > 0 ? r.eventsPerSec / (r.serverCpuPct / 100) : NaN);
+/** The server's event-loop lag p99 over the measured phase, from its /metrics; null when it has none. */
+export const loopLagP99 = (r: Measured) => finite(r.serverMetrics.nodejs_eventloop_lag_p99_ms);
+
+/** A figure of the run and its goal; `at` names the viewer count the goal is set for (other runs print it unjudged). */
+type Figure = { key: string; goal: number; better: "higher" | "lower"; at?: number; value: (rs: Results) => number | null };
+
+const pair = (rs: Results, a: TargetName, b: TargetName, f: (x: Ok, y: Ok) => number | null) => {
+  const [x, y] = [ok(rs[a]), ok(rs[b])];
+  return x && y ? finite(f(x, y)) : null;
+};
+const FIGURES: Figure[] = [
+  { key: "hub-single/uws frames/s", goal: 0.8, better: "higher", value: (rs) => pair(rs, "hub-single", "uws", (a, b) => (b.framesPerSec > 0 ? a.framesPerSec / b.framesPerSec : null)) },
+  { key: "hub/socketio delivered events/s", goal: 10, better: "higher", value: (rs) => pair(rs, "hub", "socketio", (a, b) => (b.eventsPerSec > 0 ? a.eventsPerSec / b.eventsPerSec : null)) },
+  { key: "hub/uws-batch server CPU", goal: 1.2, better: "lower", value: (rs) => pair(rs, "hub", "uws-batch", (a, b) => (b.serverCpuPct > 0 ? a.serverCpuPct / b.serverCpuPct : null)) },
+  // The same target per unit of work: fair when either side fell behind and so delivered less for its CPU.
+  { key: "hub/uws-batch CPU per delivered event", goal: 1.2, better: "lower", value: (rs) => pair(rs, "hub", "uws-batch", (a, b) => (eventsPerCpuSec(a) > 0 ? eventsPerCpuSec(b) / eventsPerCpuSec(a) : null)) },
+  { key: "hub-uws-batch p50 ms", goal: 20, better: "lower", value: (rs) => pair(rs, "hub", "uws-batch", (a, b) => (a.p50Ms !== null && b.p50Ms !== null ? a.p50Ms - b.p50Ms : null)) },
+  { key: "hub/uws-batch p99", goal: 1.5, better: "lower", value: (rs) => pair(rs, "hub", "uws-batch", (a, b) => (a.p99Ms !== null && b.p99Ms ? a.p99Ms / b.p99Ms : null)) },
+  { key: "hub event-loop lag p99 ms", goal: 20, better: "lower", value: (rs) => { const h = ok(rs.hub); return h ? loopLagP99(h) : null; } },
+  { key: "hub events per CPU-second", goal: 5_000_000, better: "higher", at: 10_000, value: (rs) => { const h = ok(rs.hub); return h ? finite(eventsPerCpuSec(h)) : null; } },
+];
+
+/** Each figure rounded, or null when a target it needs is missing or failed. */
 export function ratios(results: Results): Record<string, number | null> {
   const out: Record<string, number | null> = {};
-  for (const { key, num, den, field } of RATIOS) {
-    const a = results[num];
-    const b = results[den];
-    out[key] = a && b && !("error" in a) && !("error" in b) && b[field] > 0 ? Number((a[field] / b[field]).toFixed(3)) : null;
+  for (const f of FIGURES) {
+    const v = f.value(results);
+    out[f.key] = v === null ? null : Number(v.toFixed(Math.abs(v) >= 1000 ? 0 : 3));
   }
   return out;
 }
 
-export function ratioLines(r: Record<string, number | null>): string {
-  return RATIOS.map(({ key, goal }) => {
+/** One line per figure with its goal and verdict; a goal set for another viewer count is shown, not judged. */
+export function ratioLines(r: Record<string, number | null>, viewers: number): string {
+  return FIGURES.map(({ key, goal, better, at }) => {
     const v = r[key];
-    const verdict = v === null || v === undefined ? "not measured" : v >= goal ? "meets target" : "BELOW target";
-    return `  ${key.padEnd(32)} ${v ?? "n/a"}  (target ≥ ${goal}: ${verdict})`;
+    const sign = better === "higher" ? "≥" : "≤";
+    const met = v !== null && v !== undefined && (better === "higher" ? v >= goal : v <= goal);
+    const verdict =
+      v === null || v === undefined
+        ? "not measured"
+        : at !== undefined && at !== viewers
+          ? `set for ${int(at)} viewers, not judged at ${int(viewers)}`
+          : met
+            ? "meets target"
+            : better === "higher"
+              ? "BELOW target"
+              : "ABOVE target";
+    return `  ${key.padEnd(34)} ${v === null || v === undefined ? "n/a" : v.toLocaleString("en-US")}  (target ${sign} ${goal.toLocaleString("en-US")}: ${verdict})`;
   }).join("\n");
 }
 
@@ -139,9 +178,34 @@ export function summary(r: Result): object {
     rssBeforeBytes: round(r.rssBeforeBytes),
     rssAfterBytes: round(r.rssAfterBytes),
     rssPerConnBytes: round(r.rssPerConnBytes),
-    serverCpuPct: round(r.serverCpuPct),
+    serverCpuPct: round(r.serverCpuPct, 1),
+    eventsPerCpuSec: round(eventsPerCpuSec(r)),
+    loadAvg1m: r.loadAvg[0] ?? null,
     closed: r.closed,
     senderErrors: Object.values(r.senderErrors).reduce((a, b) => a + b, 0),
     ...(Object.keys(r.serverMetrics).length > 0 ? { serverMetrics: r.serverMetrics } : {}),
   };
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+
+/**
+ * Field by field across rounds: the median of the numbers (nested objects likewise, nulls skipped), else the
+ * first round's value. One round returns it as it is.
+ */
+export function medianOf(rounds: object[]): object {
+  if (rounds.length === 1) return rounds[0]!;
+  const out: Record<string, unknown> = {};
+  const keys = new Set(rounds.flatMap((r) => Object.keys(r)));
+  for (const key of keys) {
+    const values = rounds.map((r) => (r as Record<string, unknown>)[key]).filter((v) => v !== undefined && v !== null);
+    if (values.length > 0 && values.every((v) => typeof v === "number")) out[key] = Number(median(values).toFixed(3));
+    else if (values.length > 0 && values.every((v) => typeof v === "object" && !Array.isArray(v))) out[key] = medianOf(values);
+    else out[key] = values[0] ?? null;
+  }
+  return out;
 }

@@ -65,10 +65,19 @@ export type Server = {
   stop: () => Promise<void>;
 };
 
-/** Runs `node --import tsx <file>` so the child's pid is the server's; resolves once GET /readyz answers 200. */
-export async function startServer(root: string, file: string, env: Record<string, string>, readyMs: number): Promise<Server> {
+/**
+ * Runs `node [nodeArgs] --import tsx <file>` so the child's pid is the server's; resolves once GET /readyz
+ * answers 200.
+ */
+export async function startServer(
+  root: string,
+  file: string,
+  env: Record<string, string>,
+  readyMs: number,
+  nodeArgs: string[] = [],
+): Promise<Server> {
   const port = await freePort();
-  const child = spawn(process.execPath, ["--import", "tsx", file], {
+  const child = spawn(process.execPath, [...nodeArgs, "--import", "tsx", file], {
     cwd: root,
     env: { ...process.env, INGEST_ENABLED: "false", ...env, PORT: String(port), HOST: "127.0.0.1" },
     stdio: ["pipe", "pipe", "pipe"],

@@ -24,6 +24,8 @@ export type Target = {
 };
 
 const CONNECT_MS = 10_000;
+/** The hub's tick (its default), given to the hub and to the batching baseline alike. */
+const HUB_TICK_MS = 50;
 /** Temp dirs still to delete; bench.ts removes them on exit. */
 export const tempDirs = new Set<string>();
 
@@ -41,8 +43,8 @@ async function post<T>(base: string, path: string, body: object, token?: string)
 
 const PICKED = /^(nodejs_eventloop_lag_(?:p99|max)_seconds|pinlive_dropped_total\{reason="\w+"\}|pinlive_slow_consumer_closed_total) (\S+)$/;
 
-/** Event-loop lag (reset by every scrape) and the cumulative drop counters of the hub's /metrics. */
-async function hubMetrics(base: string): Promise<Record<string, number>> {
+/** Event-loop lag (reset by every scrape) and, from the hub, the cumulative drop counters of a server's /metrics. */
+async function scrapeMetrics(base: string): Promise<Record<string, number>> {
   try {
     const res = await fetch(`http://${base}/metrics`, { signal: AbortSignal.timeout(5000) });
     const out: Record<string, number> = {};
@@ -104,6 +106,7 @@ async function hub(name: "hub" | "hub-single", batch: boolean): Promise<Target> 
       REDIS_URL: redisUrl,
       REDIS_PREFIX: prefix,
       ROOM_TTL_SEC: "3600",
+      HUB_TICK_MS: String(HUB_TICK_MS),
       DATA_DIR: dataDir,
       ...(database ? { DATABASE_URL: database.url } : {}),
       COMMENT_RATE_PER_SEC: "100000",
@@ -111,6 +114,7 @@ async function hub(name: "hub" | "hub-single", batch: boolean): Promise<Target> 
       ROOM_READABLE_COMMENTS_PER_SEC: "1000000",
       WS_MAX_BACKPRESSURE_BYTES: "67108864",
       WS_SOFT_BACKPRESSURE_BYTES: "33554432",
+      WS_MAX_CONNECTIONS_PER_IP: "0",
     },
     open: async (base, count) => {
       const host = await post<{ token: string }>(base, "/v1/dev/sessions", { nickname: "bench-host" });
@@ -124,13 +128,31 @@ async function hub(name: "hub" | "hub-single", batch: boolean): Promise<Target> 
       const senders = await Promise.all(tokens.map((t) => wsSender(`${room}?token=${encodeURIComponent(t)}${q}`, CONNECT_MS)));
       return { client: "ws", viewerUrl: batch ? `${room}?batch=1` : room, senders };
     },
-    probe: hubMetrics,
+    probe: scrapeMetrics,
     cleanup: async () => {
       await deleteKeys(redisUrl, prefix);
       await database?.drop().catch(() => undefined);
       rmSync(dataDir, { recursive: true, force: true });
       tempDirs.delete(dataDir);
     },
+  };
+}
+
+/** The bare uWS.js baseline: batchMs 0 publishes each comment, otherwise one batch frame per tick. */
+function bareUws(name: "uws" | "uws-batch", batchMs: number): Target {
+  return {
+    name,
+    title: batchMs > 0 ? `bare uWS.js, one batch frame per ${batchMs} ms tick` : "bare uWS.js, app.publish per comment",
+    file: "load-tests/fanout/baseline.uws.ts",
+    readyMs: 20_000,
+    env: { BATCH_MS: String(batchMs) },
+    open: async (base, count) => ({
+      client: "ws",
+      viewerUrl: `ws://${base}/ws`,
+      senders: await Promise.all(Array.from({ length: count }, () => wsSender(`ws://${base}/ws?sender=1`, CONNECT_MS))),
+    }),
+    probe: scrapeMetrics,
+    cleanup: () => Promise.resolve(),
   };
 }
 
@@ -142,19 +164,9 @@ export async function makeTarget(name: TargetName): Promise<Target> {
     case "hub-single":
       return hub("hub-single", false);
     case "uws":
-      return {
-        name,
-        title: "bare uWS.js, app.publish per comment",
-        file: "load-tests/fanout/baseline.uws.ts",
-        readyMs: 20_000,
-        env: {},
-        open: async (base, count) => ({
-          client: "ws",
-          viewerUrl: `ws://${base}/ws`,
-          senders: await Promise.all(Array.from({ length: count }, () => wsSender(`ws://${base}/ws?sender=1`, CONNECT_MS))),
-        }),
-        cleanup: () => Promise.resolve(),
-      };
+      return bareUws(name, 0);
+    case "uws-batch":
+      return bareUws(name, HUB_TICK_MS);
     case "socketio":
       return {
         name,

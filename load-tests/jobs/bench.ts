@@ -3,8 +3,10 @@ import { randomBytes } from "node:crypto";
 import { availableParallelism } from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
+import { writeBenchOutputs } from "../shared/charts.js";
 import { log, message, runGuard } from "../shared/run-guard.js";
 import { redisKeys } from "../../src/redis/keys.js";
+import { jobsCharts } from "./charts.js";
 import { cpuSeconds, hostBusy } from "../fanout/server-process.js";
 import { wallMs } from "../fanout/stamp.js";
 import { JobNode } from "./child-pool.js";
@@ -150,8 +152,7 @@ async function main(): Promise<void> {
   console.log(`${comparisonTable(results)}\n\n${ratioLines(results, o, server.hz)}\n`);
   const per = Object.fromEntries(Object.entries(results).map(([k, v]) => [k, summary(k as Mode, v)]));
   const targets = verdicts(results, o, server.hz);
-  console.log(
-    JSON.stringify({
+  const json = JSON.stringify({
       bench: "jobs",
       rate: o.rate,
       seconds: o.seconds,
@@ -163,8 +164,9 @@ async function main(): Promise<void> {
       ratios: ratios(results),
       p99TargetMs: p99TargetMs(server.hz),
       targetsMet: targets.every((v) => v.met === true),
-    }),
-  );
+    });
+  for (const path of writeBenchOutputs(o.out, "jobs", json, jobsCharts(results, o, server.hz))) log(`wrote ${path}`);
+  console.log(json);
   const ours = results.pinlive;
   if (ours && ("error" in ours || violations(ours.tally).length > 0)) {
     log(`jobs bench: FAILED: ${"error" in ours ? ours.error : violations(ours.tally).join("; ")}`);

@@ -22,13 +22,13 @@ const data = (seq: number, at: number) => ({ pushId: String(seq), rev: at });
 
 /** Our wrapper on a node that only enqueues (JOBS_WORKER=false). */
 function pinliveProducer(o: NodeOptions): Producer {
-  const jobs = createJobs({ ...o, log: createLogger("warn", o.nodeId), metrics: createMetrics(), work: false });
+  const jobs = createJobs({ ...o, redis: { url: o.redisUrl, cluster: null }, log: createLogger("warn", o.nodeId), metrics: createMetrics(), work: false });
   return { add: (seq, at) => jobs.schedule(KIND, String(seq), data(seq, at), at), close: () => jobs.close() };
 }
 
 /** Our wrapper on a worker node: the bench handler registered with `handle`, then `start`. */
 function pinliveWorkers(o: NodeOptions, rec: Recorder): Workers {
-  const jobs = createJobs({ ...o, log: createLogger("warn", o.nodeId), metrics: createMetrics(), work: true });
+  const jobs = createJobs({ ...o, redis: { url: o.redisUrl, cluster: null }, log: createLogger("warn", o.nodeId), metrics: createMetrics(), work: true });
   jobs.handle(KIND, (d, job) => {
     rec.record(Number(d.pushId), d.rev, job.scheduledAt, job.attemptsMade);
     return Promise.resolve();

@@ -54,6 +54,8 @@ export type Tally = {
   issueLagMs: Spread;
   /** The worst second of the schedule: the largest p99 lateness among jobs grouped by due second. */
   worstSecondP99: number | null;
+  /** [due second, p99 lateness of the jobs due in it], in order (for the chart over time). */
+  p99BySecond: [number, number][];
 };
 
 /** Checks every scheduled job by its seq (ran exactly once?) and measures lateness of first runs. */
@@ -99,10 +101,13 @@ export function tally(produced: ProduceReply, fired: FiredReply[], t0: number, d
     if (r === 0 && produced.outcome[seq] === 1) missed++;
   }
   let worstSecondP99: number | null = null;
-  for (const bucket of bySecond.values()) {
+  const p99BySecond: [number, number][] = [];
+  for (const [second, bucket] of bySecond) {
     const p = spread(bucket).p99;
     if (p !== null && (worstSecondP99 === null || p > worstSecondP99)) worstSecondP99 = p;
+    if (p !== null) p99BySecond.push([second, p]);
   }
+  p99BySecond.sort((a, b) => a[0] - b[0]);
   const firstDue = t0 + delayMs;
   return {
     planned: n,
@@ -126,6 +131,7 @@ export function tally(produced: ProduceReply, fired: FiredReply[], t0: number, d
     addMs: spread(produced.addMs),
     issueLagMs: spread(produced.issueLagMs),
     worstSecondP99,
+    p99BySecond,
   };
 }
 

@@ -1,18 +1,26 @@
-// Orders benchmark: buy-now on one hot SKU in a live flash sale, beside the Redis gate's and PostgreSQL's own ceilings.
+// Orders benchmark: flash buy-now on one hot SKU, refusals once sold out, and a cart checkout on a hot SKU, beside the
+// Redis gate's, PostgreSQL's and a bare authenticated POST's own ceilings.
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
-import { availableParallelism, tmpdir } from "node:os";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
+import { writeBenchOutputs } from "../shared/charts.js";
+import { monotonicUs, writeProfileWindow } from "../shared/cpu-profile.js";
 import { log, message, runGuard } from "../shared/run-guard.js";
+import { ordersCharts } from "./charts.js";
 import { createTestDatabase } from "../../test/support/databases.js";
 import { children, hostBusy, startServer } from "../fanout/server-process.js";
-import { rush } from "./buy-rush.js";
+import { barePostCeiling } from "./bare-post.js";
+import { refusalRush, retryUnresolved, rush } from "./buy-rush.js";
+import { cartRush } from "./cart-rush.js";
 import { httpClient } from "./http-client.js";
 import { parseOptions, USAGE, type Options } from "./options.js";
 import { postgresCeiling } from "./postgres-ceiling.js";
+import { rawHttp } from "./raw-http.js";
 import { gateCeiling } from "./redis-ceiling.js";
-import { deleteKeys, gateLeft } from "./redis-state.js";
+import { deleteKeys, gateAgrees, gateState } from "./redis-state.js";
 import { summary, tables, violations, type Results } from "./report.js";
 import { setUpSale } from "./sale-setup.js";
 import { readTruth } from "./truth.js";
@@ -21,14 +29,17 @@ const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const REDIS_URL = "redis://127.0.0.1:6379";
 const RUSH_CAP_MS = 180_000;
 const GATE_CAP_MS = 60_000;
-
+/** Takes whose outcome a crash or a failed write left open are settled by the server's reconcile within this (FLASH_TAKE_STALE_MS and its period). */
+const SETTLE_MS = 20_000;
 
 const guard = runGuard("orders");
 
-const budgetMs = (o: Options) => 120_000 + o.users * 30 + RUSH_CAP_MS + GATE_CAP_MS + o.seconds * 1000 + 60_000;
+const budgetMs = (o: Options) => 120_000 + o.users * 30 + RUSH_CAP_MS + GATE_CAP_MS + SETTLE_MS + o.seconds * 4000 + 90_000;
+const load1 = () => loadavg()[0]!;
 
 async function run(o: Options): Promise<Results> {
   const { signal } = guard;
+  const loadStart = load1();
   const prefix = `bench-orders-${randomBytes(4).toString("hex")}`;
   const dataDir = mkdtempSync(join(tmpdir(), "pinlive-bench-orders-"));
   guard.undo(() => rmSync(dataDir, { recursive: true, force: true }));
@@ -36,37 +47,77 @@ async function run(o: Options): Promise<Results> {
   guard.undo(() => database.drop());
   guard.undo(() => deleteKeys(REDIS_URL, prefix));
 
-  log(`starting src/main.ts (host CPU ${(await hostBusy()).toFixed(0)}% busy over 1 s, ${availableParallelism()} cores)`);
-  const env = { NODE_ENV: "development", INGEST_ENABLED: "false", LOG_LEVEL: "warn", REDIS_URL, REDIS_PREFIX: prefix, DATABASE_URL: database.url, DATA_DIR: dataDir };
-  const server = await startServer(ROOT, "src/main.ts", env, 90_000);
+  log(`starting src/main.ts (host CPU ${(await hostBusy()).toFixed(0)}% busy over 1 s, load average ${loadStart.toFixed(1)}, ${availableParallelism()} cores)`);
+  // Every virtual buyer comes from this machine's one address: no per-address or per-user order limits.
+  const unlimited = { RATE_LIMIT_ORDERS_PER_IP_PER_MIN: "1000000", RATE_LIMIT_ORDERS_PER_USER_PER_MIN: "1000000", RATE_LIMIT_LOGIN_PER_IP_PER_MIN: "1000000", RATE_LIMIT_LOGIN_PER_USER_PER_MIN: "1000000" };
+  // The cart checkout's buyers keep their orders unpaid: no cap on unpaid orders (placing still counts them).
+  const holds = { ORDER_MAX_UNPAID_PER_USER: "1000", ORDER_MAX_UNPAID_UNITS_PER_SKU: "100000" };
+  const env = { NODE_ENV: "development", INGEST_ENABLED: "false", LOG_LEVEL: "warn", REDIS_URL, REDIS_PREFIX: prefix, DATABASE_URL: database.url, DATA_DIR: dataDir, ...unlimited, ...holds };
+  if (o.cpuProfDir) mkdirSync(o.cpuProfDir, { recursive: true });
+  const server = await startServer(ROOT, "src/main.ts", env, 90_000, o.cpuProfDir ? ["--cpu-prof", "--cpu-prof-dir", o.cpuProfDir] : []);
   guard.undo(() => server.stop());
-  const http = httpClient(server.base, o.concurrency);
+  const setup = httpClient(server.base, 16);
+  guard.undo(() => setup.close());
+  const http = rawHttp(server.base, o.concurrency);
   guard.undo(() => http.close());
 
-  const sale = await setUpSale(http, database.url, o, log);
+  const sale = await setUpSale(setup, database.url, o, log);
   signal.throwIfAborted();
   log(`rush: ${o.concurrency} virtual buyers until sold out (at most ${RUSH_CAP_MS / 1000} s)`);
+  const rushFromUs = monotonicUs();
   const rushed = await rush(http, sale, { concurrency: o.concurrency, serverPid: server.pid, capMs: RUSH_CAP_MS, signal });
+  if (o.cpuProfDir) writeProfileWindow(o.cpuProfDir, { fromUs: rushFromUs, toUs: monotonicUs() });
   log(`rush: ${rushed.orders} orders, ${rushed.attempts} requests in ${rushed.durationSec.toFixed(1)} s`);
   signal.throwIfAborted();
   if (!rushed.soldOutAll) log("rush: the sale did NOT sell out");
-  const truth = await readTruth(database.url, sale.saleId, sale.skuId);
-  const left = await gateLeft(REDIS_URL, prefix, sale.saleId);
+  log(`refusals: ${o.concurrency} buyers keep tapping the sold-out sale for ${o.seconds} s`);
+  const refusals = await refusalRush(http, sale, { concurrency: o.concurrency, seconds: o.seconds, serverPid: server.pid, signal });
+  signal.throwIfAborted();
+  log(`cart checkout: ${Math.min(o.concurrency, o.users)} buyers on one hot SKU for ${o.seconds} s`);
+  const cart = await cartRush(http, sale, { concurrency: o.concurrency, seconds: o.seconds, serverPid: server.pid, signal });
+  signal.throwIfAborted();
+  log(`asking again the ${rushed.unresolved.length} requests whose answers were lost`);
+  const retried = await retryUnresolved(http, sale, rushed.unresolved);
+  // Every take settled (or given back) before the gate is compared with PostgreSQL.
+  let gate = await gateState(REDIS_URL, prefix, sale.saleId);
+  for (const until = Date.now() + SETTLE_MS; gate && gate.pending > 0 && Date.now() < until; ) {
+    await sleep(500);
+    gate = await gateState(REDIS_URL, prefix, sale.saleId);
+  }
+  const answered = new Set([...rushed.answered.values(), ...retried.returned.values()]);
+  const truth = await readTruth(database.url, sale, { ids: answered });
   const serverWarnings = Object.fromEntries(server.warnings);
   if (!children.size) log(`the server exited during the run; its last lines:\n  ${server.tail.slice(-15).join("\n  ")}`);
   await server.stop();
   http.close();
+  setup.close();
 
   log(`Redis ceiling: the gate script on ${o.gateUnits} units until sold out`);
   signal.throwIfAborted();
-  const gate = await gateCeiling(REDIS_URL, prefix, { units: o.gateUnits, limit: o.limit, concurrency: o.concurrency, capMs: GATE_CAP_MS, signal }).catch(
+  const gateCeilingResult = await gateCeiling(REDIS_URL, prefix, { units: o.gateUnits, limit: o.limit, concurrency: o.concurrency, capMs: GATE_CAP_MS, signal }).catch(
     (err: unknown) => ({ error: message(err) }),
   );
   log(`PostgreSQL ceiling: ${o.seconds} s`);
   signal.throwIfAborted();
   const pg = await postgresCeiling(database.url, sale.ceilingSkuId, { ...o, signal }).catch((err: unknown) => ({ error: message(err) }));
+  log(`bare authenticated POST ceiling: ${o.seconds} s`);
   signal.throwIfAborted();
-  return { options: o, rush: rushed, truth, gateLeft: left, serverWarnings, gate, pg };
+  const bare = await barePostCeiling(ROOT, env, sale, { concurrency: o.concurrency, seconds: o.seconds, signal }).catch((err: unknown) => ({ error: message(err) }));
+  signal.throwIfAborted();
+  return {
+    options: o,
+    rush: rushed,
+    refusals,
+    cart,
+    retried: { asked: rushed.unresolved.length, returned: retried.returned.size, stillUnresolved: retried.stillUnresolved },
+    truth,
+    gate: { left: gate?.left ?? null, pending: gate?.pending ?? 0, agrees: gateAgrees(gate, truth) },
+    serverWarnings,
+    gateCeiling: gateCeilingResult,
+    pg,
+    bare,
+    loadAvg: { start: loadStart, end: load1() },
+  };
 }
 
 async function main(): Promise<void> {
@@ -88,7 +139,9 @@ async function main(): Promise<void> {
   const results = await run(o);
   await guard.cleanUp();
   console.log(`${tables(results)}\n`);
-  console.log(summary(results));
+  const json = summary(results);
+  for (const path of writeBenchOutputs(o.out, "orders", json, ordersCharts(results))) log(`wrote ${path}`);
+  console.log(json);
   const bad = violations(results);
   if (bad.length > 0) {
     log(`orders bench: FAILED: ${bad.join("; ")}`);

@@ -1,6 +1,6 @@
 import { performance } from "node:perf_hooks";
 import { Redis } from "ioredis";
-import { createFlashGate, GATE_LIMIT, GATE_SOLD_OUT } from "../../src/flash/flash-gate.redis.js";
+import { createFlashGate, requestField } from "../../src/orders/flash-gate.redis.js";
 import { redisKeys } from "../../src/redis/keys.js";
 import { Samples, type Latency } from "./latency.js";
 
@@ -44,22 +44,26 @@ export async function gateCeiling(
     const t0 = performance.now();
     const drv0 = process.cpuUsage();
     let lastTakeAt = t0;
+    let seq = 0;
     const caller = async () => {
       while (!stop && !o.signal.aborted && performance.now() - t0 < o.capMs) {
         const start = performance.now();
-        const r = await gate.take(id, `u${Math.floor(Math.random() * users)}`, 1, o.limit);
+        const n = ++seq;
+        const user = `u${Math.floor(Math.random() * users)}`;
+        // A fresh request each call, as every buyer's tap is: the script records its answer and the take.
+        const r = await gate.take(id, user, 1, o.limit, { field: requestField(user, `k${n}`), hash: "h" }, `o${n}`);
         latency.add(performance.now() - start);
-        if (r >= 0) {
+        if (r.kind === "taken") {
           taken += 1;
           lastTakeAt = performance.now();
-          if (r === 0) stop = true;
-        } else if (r === GATE_LIMIT) {
+          if (r.left === 0) stop = true;
+        } else if (r.kind === "limit") {
           limited += 1;
-        } else if (r === GATE_SOLD_OUT) {
+        } else if (r.kind === "soldOut") {
           soldOut += 1;
           stop = true;
         } else {
-          throw new Error(`gate answered ${r}`);
+          throw new Error(`gate answered ${JSON.stringify(r)}`);
         }
       }
     };

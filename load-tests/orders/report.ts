@@ -1,4 +1,6 @@
-import type { RushResult } from "./buy-rush.js";
+import type { BareResult } from "./bare-post.js";
+import type { RefusalResult, RushResult } from "./buy-rush.js";
+import type { CartResult } from "./cart-rush.js";
 import type { Latency } from "./latency.js";
 import type { Options } from "./options.js";
 import type { PgResult } from "./postgres-ceiling.js";
@@ -8,11 +10,18 @@ import type { Truth } from "./truth.js";
 export type Results = {
   options: Options;
   rush: RushResult;
+  refusals: RefusalResult;
+  cart: CartResult;
+  /** Requests whose answers were lost, asked again with their keys after the rush. */
+  retried: { asked: number; returned: number; stillUnresolved: number };
   truth: Truth;
-  gateLeft: number | null;
+  gate: { left: number | null; pending: number; agrees: boolean };
   serverWarnings: Record<string, number>;
-  gate: GateResult | { error: string };
+  gateCeiling: GateResult | { error: string };
   pg: PgResult | { error: string };
+  bare: BareResult | { error: string };
+  /** The host's 1-minute load average at the start and at the end of the run (other work on the machine skews every figure). */
+  loadAvg: { start: number; end: number };
 };
 
 const int = (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleString("en-US") : "n/a");
@@ -27,54 +36,75 @@ function section(title: string, rows: [string, string][]): string {
 }
 
 /** The ceilings' figures, or null when that phase failed. */
-const gateOk = (r: Results) => ("error" in r.gate ? null : r.gate);
-const pgOk = (r: Results) => ("error" in r.pg ? null : r.pg);
+const ok = <T extends object>(x: T | { error: string }): T | null => ("error" in x ? null : x);
 
 export function ratios(r: Results) {
   return {
-    ordersPerRedisTakes: ratio(r.rush.ordersPerSec, gateOk(r)?.takesPerSec),
-    ordersPerPgUpdates: ratio(r.rush.ordersPerSec, pgOk(r)?.updatesPerSec),
+    "orders/pgRowUpdate": ratio(r.rush.ordersPerSec, ok(r.pg)?.updatesPerSec),
+    "orders/barePost": ratio(r.rush.ordersPerSec, ok(r.bare)?.postsPerSec),
+    "orders/redisTakes": ratio(r.rush.ordersPerSec, ok(r.gateCeiling)?.takesPerSec),
   };
 }
 
 /** Safety violations: each one fails the run. */
 export function violations(r: Results): string[] {
   const { truth: t, options: o } = r;
-  const p = pgOk(r);
+  const p = ok(r.pg);
   const out: string[] = [];
   if (t.oversold > 0) out.push(`oversold by ${t.oversold} units`);
   if (t.sold > t.quantity) out.push(`flash_sales.sold ${t.sold} > quantity ${t.quantity}`);
+  if (t.sold !== t.orderedUnits) out.push(`flash_sales.sold ${t.sold} but ${t.orderedUnits} units in orders`);
   if (t.skuStock < 0) out.push(`SKU stock is ${t.skuStock}`);
   if (t.maxPerUser > o.limit) out.push(`a buyer holds ${t.maxPerUser} units (limit ${o.limit})`);
+  if (t.lost > 0) out.push(`lost ${t.lost} (${t.answeredMissing} answered 201 but missing, ${t.unanswered} orders nobody was told of)`);
+  if (t.halfWritten > 0) out.push(`${t.halfWritten} orders half-written`);
+  if (!r.gate.agrees) out.push(`the gate (left ${r.gate.left}, ${r.gate.pending} pending) and PostgreSQL (quantity - sold = ${t.quantity - t.sold}) disagree`);
+  if (t.cartStockTaken !== t.cartOrderedUnits) out.push(`cart SKU: ${t.cartStockTaken} units taken, ${t.cartOrderedUnits} in orders`);
   if (p && Math.min(p.stockAfter, p.minReturned ?? 0) < 0) out.push("PostgreSQL ceiling: stock went negative");
   if (p && !p.consistent) out.push("PostgreSQL ceiling: decrements and stock disagree");
   return out;
 }
 
 export function tables(r: Results): string {
-  const { options: o, rush, truth: t } = r;
+  const { options: o, rush, truth: t, refusals: f, cart: c } = r;
   const out = [
-    section(`pinlive buy-now: ${int(o.quantity)} units, ${o.limit} per buyer, ${int(o.users)} buyers, ${o.concurrency} in flight`, [
+    section(`pinlive flash buy-now: ${int(o.quantity)} units, ${o.limit} per buyer, ${int(o.users)} buyers, ${o.concurrency} in flight`, [
       ["orders", `${int(rush.orders)} in ${rush.sellOutSec.toFixed(2)} s → ${int(rush.ordersPerSec)} orders/s${rush.soldOutAll ? "" : " (NOT sold out)"}`],
       ["requests", `${int(rush.attempts)} in ${rush.durationSec.toFixed(2)} s → ${int(rush.attemptsPerSec)} requests/s`],
-      ["refusals", `LIMIT_EXCEEDED ×${int(rush.limited)}, SOLD_OUT ×${int(rush.soldOut)}`],
+      ["refusals during the rush", `LIMIT_EXCEEDED ×${int(rush.limited)}, SOLD_OUT ×${int(rush.soldOut)}`],
       ["other answers", `${kv(rush.other)}${rush.firstOther ? ` (first: ${rush.firstOther})` : ""}`],
       ["latency, orders (201)", lat(rush.ok)],
       ["latency, refusals (409)", lat(rush.refused)],
       ["CPU (100% = 1 core)", `server ${rush.serverCpuPct.toFixed(0)}%, driver ${rush.driverCpuPct.toFixed(0)}%`],
-      ["server warn/error logs", kv(r.serverWarnings)],
+      ["lost answers asked again", `${r.retried.asked}: ${r.retried.returned} returned their order, ${r.retried.stillUnresolved} still without an answer`],
     ]),
-    section("the truth, read from PostgreSQL after the rush", [
+    section(`refusals: the sold-out sale, ${o.concurrency} in flight, ${o.seconds} s`, [
+      ["refusals (409)", `${int(f.refusals)} → ${int(f.refusalsPerSec)} refusals/s`],
+      ["latency", lat(f.latency)],
+      ["other answers", kv(f.other)],
+      ["CPU (100% = 1 core)", `server ${f.serverCpuPct.toFixed(0)}%, driver ${f.driverCpuPct.toFixed(0)}%`],
+    ]),
+    section(`cart checkout on one hot SKU (no flash sale), ${Math.min(o.concurrency, o.users)} buyers, ${o.seconds} s`, [
+      ["orders", `${int(c.orders)} → ${int(c.ordersPerSec)} orders/s`],
+      ["latency, checkout (201)", lat(c.checkout)],
+      ["other answers", kv(c.other)],
+      ["server CPU", `${c.serverCpuPct.toFixed(0)}%`],
+    ]),
+    section("the truth, read from PostgreSQL and the gate after the rushes", [
       ["flash_sales sold/quantity", `${int(t.sold)} / ${int(t.quantity)}`],
       ["units in live orders", `${int(t.orderedUnits)} in ${int(t.orders)} orders (orders not cancelled)`],
       ["oversold units", `${t.oversold}`],
+      ["lost", `${t.lost} (201s missing: ${t.answeredMissing}; orders never answered: ${t.unanswered})`],
+      ["half-written orders", `${t.halfWritten} (each order: one line and its Idempotency-Key answer)`],
       ["SKU stock left", `${int(t.skuStock)} (started at ${int(o.quantity)})`],
       ["most units one buyer holds", `${t.maxPerUser} (limit ${o.limit})`],
       ["flash_buyers units", int(t.buyerUnits)],
-      ["server gate left (Redis)", r.gateLeft === null ? "n/a" : int(r.gateLeft)],
+      ["the gate (Redis)", `${r.gate.left === null ? "n/a" : int(r.gate.left)} left, ${r.gate.pending} pending: ${r.gate.agrees ? "agrees with PostgreSQL" : "DISAGREES"}`],
+      ["cart SKU", `${int(t.cartStockTaken)} units taken, ${int(t.cartOrderedUnits)} in orders`],
+      ["server warn/error logs", kv(r.serverWarnings)],
     ]),
   ];
-  const g = gateOk(r);
+  const g = ok(r.gateCeiling);
   out.push(
     g
       ? section(`Redis gate alone: the server's take script, ${int(g.units)} units, ${o.concurrency} callers, one connection`, [
@@ -83,9 +113,9 @@ export function tables(r: Results): string {
           ["latency, every call", lat(g.latency)],
           ["driver CPU", `${g.driverCpuPct.toFixed(0)}%`],
         ])
-      : section("Redis gate alone", [["FAILED", (r.gate as { error: string }).error]]),
+      : section("Redis gate alone", [["FAILED", (r.gateCeiling as { error: string }).error]]),
   );
-  const p = pgOk(r);
+  const p = ok(r.pg);
   out.push(
     p
       ? section(`PostgreSQL conditional update alone: one hot SKU row, ${o.concurrency} connections, ${o.seconds} s`, [
@@ -95,12 +125,23 @@ export function tables(r: Results): string {
         ])
       : section("PostgreSQL conditional update alone", [["FAILED", (r.pg as { error: string }).error]]),
   );
-  const q = ratios(r);
-  const f = (n: number | null) => (n === null ? "n/a" : n.toFixed(3));
+  const b = ok(r.bare);
   out.push(
-    section("ratios", [
-      ["orders/s ÷ Redis takes/s", f(q.ordersPerRedisTakes)],
-      ["orders/s ÷ PostgreSQL upd/s", f(q.ordersPerPgUpdates)],
+    b
+      ? section(`bare authenticated POST writing one row (the server's router, API layer and pool), ${o.concurrency} in flight, ${o.seconds} s`, [
+          ["posts", `${int(b.posts)} in ${b.durationSec.toFixed(2)} s → ${int(b.postsPerSec)} posts/s (failed ${b.failed})`],
+          ["latency", lat(b.latency)],
+          ["server CPU", `${b.serverCpuPct.toFixed(0)}%`],
+        ])
+      : section("bare authenticated POST", [["FAILED", (r.bare as { error: string }).error]]),
+  );
+  const q = ratios(r);
+  const f3 = (n: number | null) => (n === null ? "n/a" : n.toFixed(3));
+  out.push(
+    section(`ratios (host load average ${r.loadAvg.start.toFixed(1)} at the start, ${r.loadAvg.end.toFixed(1)} at the end, 2 cores)`, [
+      ["orders/s ÷ PostgreSQL upd/s", `${f3(q["orders/pgRowUpdate"])} (target ≥ 1.0)`],
+      ["orders/s ÷ bare POST/s", `${f3(q["orders/barePost"])} (target ≥ 0.5)`],
+      ["orders/s ÷ Redis takes/s", f3(q["orders/redisTakes"])],
     ]),
   );
   return out.join("\n\n");
@@ -109,8 +150,9 @@ export function tables(r: Results): string {
 /** The one-line JSON summary, stdout's last line. */
 export function summary(r: Results): string {
   const { options: o, rush, truth: t } = r;
-  const g = gateOk(r);
-  const p = pgOk(r);
+  const g = ok(r.gateCeiling);
+  const p = ok(r.pg);
+  const b = ok(r.bare);
   const q = ratios(r);
   return JSON.stringify({
     bench: "orders",
@@ -118,27 +160,31 @@ export function summary(r: Results): string {
     limit: o.limit,
     users: o.users,
     concurrency: o.concurrency,
+    loadAvg: r.loadAvg,
     ordersPerSec: round(rush.ordersPerSec),
-    requestsPerSec: round(rush.attemptsPerSec),
     orderP50Ms: round(rush.ok.p50Ms, 2),
     orderP99Ms: round(rush.ok.p99Ms, 2),
-    refusalP50Ms: round(rush.refused.p50Ms, 2),
-    refusalP99Ms: round(rush.refused.p99Ms, 2),
+    refusalsPerSec: round(r.refusals.refusalsPerSec),
+    refusalP50Ms: round(r.refusals.latency.p50Ms, 2),
+    refusalP99Ms: round(r.refusals.latency.p99Ms, 2),
+    requestsPerSec: round(rush.attemptsPerSec),
     otherAnswers: rush.other,
+    cartOrdersPerSec: round(r.cart.ordersPerSec),
+    cartP99Ms: round(r.cart.checkout.p99Ms, 2),
     sold: t.sold,
     orderedUnits: t.orderedUnits,
     oversold: t.oversold,
+    lost: t.lost,
+    halfWritten: t.halfWritten,
+    gateAgrees: r.gate.agrees,
     skuStock: t.skuStock,
     maxPerUser: t.maxPerUser,
     redisTakesPerSec: round(g?.takesPerSec ?? null),
-    redisCallsPerSec: round(g?.opsPerSec ?? null),
-    redisP50Ms: round(g?.latency.p50Ms ?? null, 2),
-    redisP99Ms: round(g?.latency.p99Ms ?? null, 2),
     pgUpdatesPerSec: round(p?.updatesPerSec ?? null),
-    pgP50Ms: round(p?.latency.p50Ms ?? null, 2),
     pgP99Ms: round(p?.latency.p99Ms ?? null, 2),
-    ordersPerRedisTakes: round(q.ordersPerRedisTakes, 4),
-    ordersPerPgUpdates: round(q.ordersPerPgUpdates, 4),
+    barePostPerSec: round(b?.postsPerSec ?? null),
+    barePostP99Ms: round(b?.latency.p99Ms ?? null, 2),
     violations: violations(r),
+    ratios: Object.fromEntries(Object.entries(q).map(([k, v]) => [k, round(v, 4)])),
   });
 }

@@ -12,11 +12,15 @@ export type Sale = {
   /** Another SKU with 10M stock, hammered by the PostgreSQL ceiling. */
   ceilingSkuId: string;
   ceilingStock: number;
+  /** A hot SKU outside any flash sale, checked out from carts. */
+  cartSkuId: string;
+  cartStock: number;
   buyers: Buyer[];
 };
 
 type Product = { id: string; skus: { id: string }[] };
 const CEILING_STOCK = 10_000_000;
+const CART_STOCK = 1_000_000;
 const ADDRESS = { name: "Li", phone: "13800138000", province: "Zhejiang", city: "Hangzhou", district: "Xihu", detail: "1 Rd" };
 
 /** Runs `task(i)` for i in 0..n-1 with at most `width` in flight; the first failure rejects. */
@@ -35,6 +39,7 @@ export async function setUpSale(http: HttpClient, databaseUrl: string, o: Option
   const sku = (stock: number) => ({ specs: {}, priceFen: 9900, stock });
   const hot = await http.create<Product>("/v1/admin/products", { sn: "BENCH-1", name: "Hot item", skus: [sku(o.quantity)] }, admin);
   const ceiling = await http.create<Product>("/v1/admin/products", { sn: "BENCH-2", name: "Ceiling item", skus: [sku(CEILING_STOCK)] }, admin);
+  const cart = await http.create<Product>("/v1/admin/products", { sn: "BENCH-3", name: "Cart item", skus: [sku(CART_STOCK)] }, admin);
   const host = await http.create<{ token: string; userId: string }>("/v1/dev/sessions", { nickname: "host" });
   const stream = await http.create<{ id: string }>("/v1/streams", { title: "bench", hostUserId: host.userId }, admin);
   const attach = await fetch(`http://${http.base}/v1/streams/${stream.id}/products`, {
@@ -56,5 +61,5 @@ export async function setUpSale(http: HttpClient, databaseUrl: string, o: Option
     const address = await http.create<{ id: string }>("/v1/addresses", ADDRESS, s.token);
     buyers[i] = { token: s.token, userId: s.userId, addressId: address.id };
   });
-  return { saleId: sale.id, quantity: o.quantity, skuId, ceilingSkuId: ceiling.skus[0]!.id, ceilingStock: CEILING_STOCK, buyers };
+  return { saleId: sale.id, quantity: o.quantity, skuId, ceilingSkuId: ceiling.skus[0]!.id, ceilingStock: CEILING_STOCK, cartSkuId: cart.skus[0]!.id, cartStock: CART_STOCK, buyers };
 }

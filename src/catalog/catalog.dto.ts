@@ -1,8 +1,10 @@
 import { z } from "zod";
+import { ImageUrl } from "../media/image-url.js";
 
 /** Catalog shapes on the wire. Money is integer fen; `price` (yuan) is only for seed pages. */
 const id = z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/, "letters, digits, _ and - only");
-const url = z.url({ protocol: /^https?$/ }).max(1000);
+/** Pictures, icons and banners: one of our uploaded images (`/images/…`) or an http(s) URL. */
+const url = ImageUrl;
 const fen = z.number().int().min(0).max(100_000_000);
 
 export const Category = z.object({ id: z.string(), name: z.string(), parentId: z.string().nullable(), iconUrl: z.string(), sort: z.number() });
@@ -25,7 +27,11 @@ export const ProductSummary = z.object({
   sn: z.string(),
   name: z.string(),
   brief: z.string(),
+  /** The product page's long text. */
+  description: z.string(),
   cover: z.string(),
+  /** The same as cover, under the name seed pages read (`product.image`). */
+  image: z.string(),
   categoryId: z.string().nullable(),
   listed: z.boolean(),
   /** Lowest SKU price, fen. */
@@ -39,11 +45,13 @@ export const ProductDetail = ProductSummary.extend({ pictures: z.array(z.string(
 
 const productName = z.string().trim().min(1).max(120);
 const brief = z.string().trim().max(500);
+const description = z.string().trim().max(10_000);
 const pictures = z.array(url).max(20);
 export const ProductInput = z.object({
   sn: z.string().trim().min(1).max(40).regex(/^[A-Za-z0-9_-]+$/),
   name: productName,
   brief: brief.default(""),
+  description: description.default(""),
   pictures: pictures.default([]),
   categoryId: id.nullable().default(null),
   listed: z.boolean().default(true),
@@ -53,6 +61,7 @@ export const ProductInput = z.object({
 export const ProductPatch = z.object({
   name: productName.optional(),
   brief: brief.optional(),
+  description: description.optional(),
   pictures: pictures.optional(),
   categoryId: id.nullable().optional(),
   listed: z.boolean().optional(),

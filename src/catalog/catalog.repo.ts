@@ -30,6 +30,7 @@ const summaryColumns = {
   sn: products.sn,
   name: products.name,
   brief: products.brief,
+  description: products.description,
   pictures: products.pictures,
   categoryId: products.categoryId,
   listed: products.listed,
@@ -48,7 +49,9 @@ function toSummary(r: SummaryRow): ProductSummary {
     sn: r.sn as string,
     name: r.name as string,
     brief: r.brief as string,
+    description: r.description as string,
     cover: pictures[0] ?? "",
+    image: pictures[0] ?? "",
     categoryId: r.categoryId as string | null,
     listed: r.listed as boolean,
     priceFen,
@@ -121,7 +124,7 @@ export const catalogRepo = {
 
   async createProduct(
     db: Db,
-    input: { sn: string; name: string; brief: string; pictures: string[]; categoryId: string | null; listed: boolean; skus: { specs: Record<string, string>; priceFen: number; stock: number }[] },
+    input: { sn: string; name: string; brief: string; description?: string; pictures: string[]; categoryId: string | null; listed: boolean; skus: { specs: Record<string, string>; priceFen: number; stock: number }[] },
   ) {
     const id = randomUUID();
     await unique("A product with this sn", () =>
@@ -134,7 +137,7 @@ export const catalogRepo = {
     return catalogRepo.getProduct(db, id, true);
   },
 
-  async updateProduct(db: Db, id: string, patch: Partial<{ name: string; brief: string; pictures: string[]; categoryId: string | null; listed: boolean }>) {
+  async updateProduct(db: Db, id: string, patch: Partial<{ name: string; brief: string; description: string; pictures: string[]; categoryId: string | null; listed: boolean }>) {
     if (Object.keys(patch).length > 0) {
       const rows = await unique("The category", () => db.update(products).set(patch).where(eq(products.id, id)).returning({ id: products.id }));
       if (rows.length === 0) throw new AppError("NOT_FOUND", "No such product.");

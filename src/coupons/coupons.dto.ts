@@ -11,6 +11,19 @@ export const DropCoupon = z.object({
 });
 export type DropCoupon = z.infer<typeof DropCoupon>;
 
+/** What an admin sets for one stream's coupons. */
+export const CouponLimitsInput = z.object({
+  /** The most one coupon may take off, in fen. */
+  maxDiscountFen: z.number().int().min(1).max(100_000_000),
+  /** How many coupons the stream may drop in all (ended ones count). */
+  maxDrops: z.number().int().min(0).max(100_000),
+});
+export type CouponLimitsInput = z.infer<typeof CouponLimitsInput>;
+
+/** A stream's coupon limits, and how many coupons it has dropped. */
+export const CouponLimits = CouponLimitsInput.extend({ streamId: z.string(), dropped: z.number().int(), custom: z.boolean() });
+export type CouponLimits = z.infer<typeof CouponLimits>;
+
 /** A coupon with its stream and status (the room sees the LiveCoupon part). */
 export const CouponDetail = LiveCoupon.extend({ streamId: z.string(), status: z.enum(["active", "ended"]) });
 export type CouponDetail = z.infer<typeof CouponDetail>;

@@ -1,13 +1,13 @@
 import { randomUUID } from "node:crypto";
 import { and, asc, desc, eq, gt, isNull, sql } from "drizzle-orm";
 import type { Db } from "../db/client.js";
-import { couponClaims, coupons } from "../db/coupons.schema.js";
+import { couponClaims, couponLimits, coupons } from "../db/coupons.schema.js";
 import { requireHost } from "../live/hosting.js";
 import type { Logger } from "../log.js";
 import { AppError } from "../protocol/errors.js";
-import type { LiveCoupon, StatePush } from "../protocol/messages.js";
-import type { Identity } from "../realtime/client.js";
-import type { CouponClaim, CouponDetail, DropCoupon } from "./coupons.dto.js";
+import type { LiveCoupon, SetRoomState } from "../protocol/messages.js";
+import type { Identity } from "../auth/identity.js";
+import type { CouponClaim, CouponDetail, CouponLimits, CouponLimitsInput, DropCoupon } from "./coupons.dto.js";
 
 /** How often a room's `left` is pushed at most (conflated). */
 const LEFT_PUSH_MS = 250;
@@ -18,8 +18,10 @@ type ClaimRow = typeof couponClaims.$inferSelect;
 export interface CouponsDeps {
   db: Db;
   log: Logger;
+  /** A stream's limits until an admin sets its own (COUPON_MAX_DISCOUNT_FEN, COUPON_MAX_DROPS_PER_STREAM). */
+  defaultLimits: CouponLimitsInput;
   /** Saves room state and pushes it to every node's viewers (the hub). */
-  setRoomState: (roomId: string, field: string, value: unknown, push: StatePush) => Promise<void>;
+  setRoomState: SetRoomState;
 }
 
 const view = (c: CouponRow): LiveCoupon => ({
@@ -47,7 +49,8 @@ const claimView = (c: CouponRow, k: ClaimRow): CouponClaim => ({
  * Live coupons. A claim never goes past the quantity and is one per user: PostgreSQL decides both
  * in the claim's transaction (primary key, conditional increment). The room shows the stream's
  * newest active coupon; its `left` reaches the room conflated. Using a claim at checkout and giving
- * it back on cancel happen in the order's own transactions (`coupon-redeem.ts`).
+ * it back on cancel are effects of the order lifecycle (`orders/lifecycle.ts`), in the order's own
+ * transactions; `coupon-redeem.ts` holds the checkout rule.
  */
 export function createCoupons(deps: CouponsDeps) {
   const { db } = deps;
@@ -68,12 +71,15 @@ export function createCoupons(deps: CouponsDeps) {
     return c;
   }
 
+  /** The stream's coupon lock (held to commit): room writes and drops of one stream, one at a time across nodes. */
+  const lockStream = (tx: Db, streamId: string) => tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`coupons:${streamId}`}))`);
+
   /** Puts the stream's newest claimable coupon (or null) into its room state. */
   function refresh(streamId: string): Promise<void> {
     const run = (chains.get(streamId) ?? Promise.resolve()).then(() =>
       // Across nodes too: read and write under the stream's lock, so an older read never lands last.
       db.transaction(async (tx) => {
-        await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`coupons:${streamId}`}))`);
+        await lockStream(tx, streamId);
         const [c] = await tx
           .select()
           .from(coupons)
@@ -94,21 +100,43 @@ export function createCoupons(deps: CouponsDeps) {
 
   const refreshLater = (streamId: string) => refresh(streamId).catch((err: unknown) => deps.log.warn({ err, streamId }, "coupon room push failed"));
 
+  /** The stream's limits (its own, or the defaults) and how many coupons it has dropped. */
+  async function limitsOf(tx: Db, streamId: string): Promise<CouponLimits> {
+    const [[own], [count]] = await Promise.all([
+      tx.select().from(couponLimits).where(eq(couponLimits.streamId, streamId)),
+      tx.select({ n: sql<number>`count(*)::int` }).from(coupons).where(eq(coupons.streamId, streamId)),
+    ]);
+    const limits = own ? { maxDiscountFen: own.maxDiscountFen, maxDrops: own.maxDrops } : deps.defaultLimits;
+    return { streamId, ...limits, dropped: Number(count?.n ?? 0), custom: own !== undefined };
+  }
+
+  /**
+   * Drops a coupon within the stream's limits: its discount at most `maxDiscountFen`
+   * (COUPON_TOO_LARGE), and at most `maxDrops` coupons in all (COUPON_DROP_LIMIT), counted under
+   * the stream's coupon lock, so concurrent drops never pass it.
+   */
   async function drop(user: Identity, streamId: string, input: DropCoupon): Promise<CouponDetail> {
     await requireHost(db, user, streamId);
-    const [c] = await db
-      .insert(coupons)
-      .values({
-        id: randomUUID(),
-        streamId,
-        title: input.title,
-        discountFen: input.discountFen,
-        minSpendFen: input.minSpendFen,
-        quantity: input.quantity,
-        expiresAt: new Date(Date.now() + input.durationSec * 1000),
-        createdBy: user.userId,
-      })
-      .returning();
+    const c = await db.transaction(async (tx) => {
+      await lockStream(tx, streamId);
+      const limits = await limitsOf(tx, streamId);
+      if (input.discountFen > limits.maxDiscountFen) throw new AppError("COUPON_TOO_LARGE", `A coupon of this stream takes off at most ${limits.maxDiscountFen} fen.`, { maxDiscountFen: limits.maxDiscountFen });
+      if (limits.dropped >= limits.maxDrops) throw new AppError("COUPON_DROP_LIMIT", `This stream may drop ${limits.maxDrops} coupons.`, { maxDrops: limits.maxDrops });
+      const [row] = await tx
+        .insert(coupons)
+        .values({
+          id: randomUUID(),
+          streamId,
+          title: input.title,
+          discountFen: input.discountFen,
+          minSpendFen: input.minSpendFen,
+          quantity: input.quantity,
+          expiresAt: new Date(Date.now() + input.durationSec * 1000),
+          createdBy: user.userId,
+        })
+        .returning();
+      return row;
+    });
     // The coupon exists now; a room that could not be told yet hears of it at the next claim or change.
     await refreshLater(streamId);
     // The room drops the coupon when it expires (clients also hide it at expiresAt).
@@ -157,6 +185,13 @@ export function createCoupons(deps: CouponsDeps) {
     return claimView(c, row);
   }
 
+  /** A stream's coupons, newest first (for its host). */
+  async function listOfStream(user: Identity, streamId: string): Promise<CouponDetail[]> {
+    await requireHost(db, user, streamId);
+    const rows = await db.select().from(coupons).where(eq(coupons.streamId, streamId)).orderBy(desc(coupons.createdAt), desc(coupons.id)).limit(200);
+    return rows.map((c) => ({ ...view(c), streamId: c.streamId, status: c.status }));
+  }
+
   /** My claims not yet used and not expired, soonest to expire first. */
   async function mine(userId: string): Promise<CouponClaim[]> {
     const rows = await db
@@ -168,13 +203,27 @@ export function createCoupons(deps: CouponsDeps) {
     return rows.map((r) => claimView(r.c, r.k));
   }
 
+  /** The stream's coupon limits, for its host (or an admin). */
+  async function limits(user: Identity, streamId: string): Promise<CouponLimits> {
+    await requireHost(db, user, streamId);
+    return limitsOf(db, streamId);
+  }
+
+  /** An admin sets a stream's own coupon limits (drops already made stay). */
+  async function setLimits(admin: Identity, streamId: string, input: CouponLimitsInput): Promise<CouponLimits> {
+    await requireHost(db, admin, streamId);
+    const row = { streamId, ...input, setBy: admin.userId, updatedAt: new Date() };
+    await db.insert(couponLimits).values(row).onConflictDoUpdate({ target: couponLimits.streamId, set: row });
+    return limitsOf(db, streamId);
+  }
+
   function stop() {
     clearInterval(timer);
     for (const t of expiryTimers) clearTimeout(t);
     expiryTimers.clear();
   }
 
-  return { drop, end, get, claim, mine, stop };
+  return { drop, end, get, claim, mine, listOfStream, limits, setLimits, stop };
 }
 
 export type Coupons = ReturnType<typeof createCoupons>;

@@ -17,6 +17,8 @@ export const products = pgTable("products", {
   sn: text("sn").notNull().unique(),
   name: text("name").notNull(),
   brief: text("brief").notNull().default(""),
+  /** The product page's long text. */
+  description: text("description").notNull().default(""),
   categoryId: text("category_id").references(() => categories.id),
   /** Picture URLs, the first is the cover. */
   pictures: jsonb("pictures").$type<string[]>().notNull().default([]),
@@ -47,6 +49,17 @@ export const skus = pgTable(
     check("skus_price_nonnegative", sql`${t.priceFen} >= 0`),
   ],
 );
+
+/** Uploaded images, stored by content hash (`id` is the SHA-256 hex) under DATA_DIR; served immutable. */
+export const images = pgTable("images", {
+  id: text("id").primaryKey(),
+  contentType: text("content_type").notNull(),
+  bytes: integer("bytes").notNull(),
+  width: integer("width").notNull(),
+  height: integer("height").notNull(),
+  uploadedBy: text("uploaded_by").notNull(),
+  createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+});
 
 /** Home-page banners (seed 001's /api/banners). */
 export const banners = pgTable("banners", {

@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import { check, index, integer, pgTable, primaryKey, text, timestamp } from "drizzle-orm/pg-core";
+import { liveStreams } from "./live.schema.js";
 
 /**
  * A live coupon the host dropped into a stream: `quantity` claims, one per user, usable at checkout
@@ -40,4 +41,23 @@ export const couponClaims = pgTable(
     usedOrderId: text("used_order_id"),
   },
   (t) => [primaryKey({ columns: [t.couponId, t.userId] }), index("coupon_claims_user_idx").on(t.userId, t.claimedAt)],
+);
+
+/**
+ * A stream's coupon limits as an admin set them: the most one coupon may take off (`maxDiscountFen`)
+ * and how many coupons the stream may drop in all. A stream without a row has the defaults
+ * (COUPON_MAX_DISCOUNT_FEN, COUPON_MAX_DROPS_PER_STREAM).
+ */
+export const couponLimits = pgTable(
+  "coupon_limits",
+  {
+    streamId: text("stream_id")
+      .primaryKey()
+      .references(() => liveStreams.id, { onDelete: "cascade" }),
+    maxDiscountFen: integer("max_discount_fen").notNull(),
+    maxDrops: integer("max_drops").notNull(),
+    setBy: text("set_by").notNull(),
+    updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [check("coupon_limits_bounds", sql`${t.maxDiscountFen} > 0 and ${t.maxDrops} >= 0`)],
 );

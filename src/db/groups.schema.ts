@@ -1,9 +1,14 @@
 import { sql } from "drizzle-orm";
 import { boolean, check, index, integer, jsonb, pgTable, primaryKey, serial, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
 
+/** How a group fills: the leader pays to open it, or members join first and all pay once it is full (seed 003). */
+export const GROUP_FLOWS = ["leader_pays", "join_first"] as const;
+export type GroupFlow = (typeof GROUP_FLOWS)[number];
+
 /**
  * A group-buy activity (拼团): a product's SKU at a group price for groups of `groupSize` that fill
- * within `windowSec` of the leader paying. Changes apply to groups opened afterwards.
+ * within `windowSec` (of the leader paying, or of opening in the join-first flow). Changes apply to
+ * groups opened afterwards.
  */
 export const groupActivities = pgTable(
   "group_activities",
@@ -16,6 +21,7 @@ export const groupActivities = pgTable(
     groupSize: integer("group_size").notNull(),
     groupPriceFen: integer("group_price_fen").notNull(),
     windowSec: integer("window_sec").notNull(),
+    flow: text("flow", { enum: GROUP_FLOWS }).notNull().default("leader_pays"),
     /** Groups one user may be in at once in this activity (paid or holding a place). */
     perUserLimit: integer("per_user_limit").notNull().default(1),
     /** At expiry, complete a group that has at least its leader paid, with simulated members (audited). */
@@ -50,6 +56,7 @@ export const groups = pgTable(
     priceFen: integer("price_fen").notNull(),
     skuId: text("sku_id").notNull(),
     windowSec: integer("window_sec").notNull(),
+    flow: text("flow", { enum: GROUP_FLOWS }).notNull().default("leader_pays"),
     status: text("status", { enum: ["pending", "open", "complete", "failed"] }).notNull().default("pending"),
     expiresAt: timestamp("expires_at", { withTimezone: true }),
     simulated: boolean("simulated").notNull().default(false),

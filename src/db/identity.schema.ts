@@ -1,13 +1,25 @@
 import { index, jsonb, pgTable, text, timestamp } from "drizzle-orm/pg-core";
 
-/** People who log in. `role` admin may act as host in every room. */
+/** People who log in: viewers with WeChat, staff with a username and password. */
 export const users = pgTable("users", {
   id: text("id").primaryKey(),
   /** The user's openid under our mini program's appid; null for users made by hand (dev, admin). */
   openid: text("openid").unique(),
   unionid: text("unionid"),
   nickname: text("nickname").notNull(),
-  role: text("role", { enum: ["user", "admin"] }).notNull().default("user"),
+  /** Profile picture URL (WeChat's avatar fill-in, uploaded to us); "" for none. */
+  avatarUrl: text("avatar_url").notNull().default(""),
+  /**
+   * user: a viewer. host: staff who run the streams they host (`live_streams.host_user_id`).
+   * admin: staff who may do everything, in every room.
+   */
+  role: text("role", { enum: ["user", "host", "admin"] }).notNull().default("user"),
+  /** Staff sign-in name (lower case); null for viewers. */
+  username: text("username").unique(),
+  /** `scrypt$N$r$p$salt$hash` (base64url), parameters kept with the hash; null: no password sign-in. */
+  passwordHash: text("password_hash"),
+  /** A disabled account cannot sign in and its sessions are gone. */
+  disabledAt: timestamp("disabled_at", { withTimezone: true }),
   createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
 });
 

@@ -1,4 +1,4 @@
-import { index, integer, pgTable, primaryKey, text, timestamp } from "drizzle-orm/pg-core";
+import { index, integer, jsonb, pgTable, primaryKey, text, timestamp } from "drizzle-orm/pg-core";
 import { products } from "./catalog.schema.js";
 import { users } from "./identity.schema.js";
 
@@ -15,6 +15,14 @@ export const liveStreams = pgTable(
     /** SHA-256 of the RTMP publish key; the key itself is shown to the host once. */
     streamKeyHash: text("stream_key_hash"),
     viewerPeak: integer("viewer_peak").notNull().default(0),
+    /** Poster of the stream (lists, `live-player` before it plays); "" for none. */
+    coverUrl: text("cover_url").notNull().default(""),
+    /** When the host plans to go live ("coming up" lists); null: not announced. */
+    scheduledAt: timestamp("scheduled_at", { withTimezone: true }),
+    startedAt: timestamp("started_at", { withTimezone: true }),
+    endedAt: timestamp("ended_at", { withTimezone: true }),
+    /** The host's own words masked in this room's comments, on top of SENSITIVE_WORDS. */
+    sensitiveWords: jsonb("sensitive_words").$type<string[]>().notNull().default([]),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
   },

@@ -35,6 +35,8 @@ export const orders = pgTable(
     /** The group buy this order holds (or took) a place in. */
     groupId: text("group_id"),
     streamId: text("stream_id"),
+    /** The flash batch that placed it: the batch's orders share one payment timer, named after this. Null: a timer of its own. */
+    flashBatch: text("flash_batch"),
     /** The Idempotency-Key it was created with: one order per (user, key), whatever retries do. */
     requestKey: text("request_key"),
     payDeadline: timestamp("pay_deadline", { withTimezone: true }).notNull(),

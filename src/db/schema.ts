@@ -8,3 +8,4 @@ export * from "./payments.schema.js";
 export * from "./flash.schema.js";
 export * from "./groups.schema.js";
 export * from "./coupons.schema.js";
+export * from "./moderation.schema.js";

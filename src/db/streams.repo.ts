@@ -18,6 +18,19 @@ export async function findStream(db: Db, id: string): Promise<LiveStream | null>
   return rows[0] ?? null;
 }
 
+/**
+ * The one place a stream's status changes. Going live stamps `startedAt` (and clears `endedAt`),
+ * ending stamps `endedAt`; saying the status it already has changes neither.
+ */
 export async function setStreamStatus(db: Db, id: string, status: LiveStream["status"]) {
-  await db.update(liveStreams).set({ status, updatedAt: sql`now()` }).where(eq(liveStreams.id, id));
+  const same = sql`${liveStreams.status} = ${status}`;
+  await db
+    .update(liveStreams)
+    .set({
+      status,
+      updatedAt: sql`now()`,
+      ...(status === "live" ? { startedAt: sql`case when ${same} then ${liveStreams.startedAt} else now() end`, endedAt: sql`case when ${same} then ${liveStreams.endedAt} else null end` } : {}),
+      ...(status === "ended" ? { endedAt: sql`case when ${same} then ${liveStreams.endedAt} else now() end` } : {}),
+    })
+    .where(eq(liveStreams.id, id));
 }

@@ -1,11 +1,12 @@
 import { createHash, randomBytes, randomUUID } from "node:crypto";
-import { and, eq, gt } from "drizzle-orm";
+import { and, eq, gt, isNull } from "drizzle-orm";
 import type { Db } from "./client.js";
 import { sessions, users } from "./schema.js";
 
 export type User = typeof users.$inferSelect;
 
-const hashToken = (token: string) => createHash("sha256").update(token).digest("hex");
+/** A session's id as stored and announced: the SHA-256 of its token (the token itself is never kept). */
+export const hashToken = (token: string) => createHash("sha256").update(token).digest("hex");
 
 export async function createUser(db: Db, input: { nickname: string; role?: User["role"]; id?: string }) {
   const [row] = await db
@@ -33,17 +34,36 @@ export async function createSession(db: Db, userId: string, ttlSec: number, wech
   return { token, expiresAt };
 }
 
-/** The user behind a live (unexpired) token, or null. */
-export async function findUserBySession(db: Db, token: string): Promise<User | null> {
+/** The user behind a live (unexpired) token of an enabled account, with the session's hash and expiry; or null. */
+export async function findSession(db: Db, token: string): Promise<{ user: User; tokenHash: string; expiresAt: Date } | null> {
+  const tokenHash = hashToken(token);
   const rows = await db
-    .select({ user: users })
+    .select({ user: users, expiresAt: sessions.expiresAt })
     .from(sessions)
     .innerJoin(users, eq(users.id, sessions.userId))
-    .where(and(eq(sessions.tokenHash, hashToken(token)), gt(sessions.expiresAt, new Date())))
+    .where(and(eq(sessions.tokenHash, tokenHash), gt(sessions.expiresAt, new Date()), isNull(users.disabledAt)))
     .limit(1);
-  return rows[0]?.user ?? null;
+  return rows[0] ? { user: rows[0].user, tokenHash, expiresAt: rows[0].expiresAt } : null;
 }
+
 
 export async function deleteSession(db: Db, token: string) {
   await db.delete(sessions).where(eq(sessions.tokenHash, hashToken(token)));
+}
+
+export async function findUser(db: Db, id: string): Promise<User | null> {
+  const [row] = await db.select().from(users).where(eq(users.id, id));
+  return row ?? null;
+}
+
+/** Changes only the fields given; returns the updated user (null when there is none). */
+export async function updateProfile(db: Db, id: string, patch: { nickname?: string; avatarUrl?: string }): Promise<User | null> {
+  if (patch.nickname === undefined && patch.avatarUrl === undefined) return findUser(db, id);
+  const [row] = await db.update(users).set(patch).where(eq(users.id, id)).returning();
+  return row ?? null;
+}
+
+/** Ends every session of a user (disabled, role changed, new password). */
+export async function deleteUserSessions(db: Db, userId: string) {
+  await db.delete(sessions).where(eq(sessions.userId, userId));
 }

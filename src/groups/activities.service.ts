@@ -2,10 +2,10 @@ import { randomUUID } from "node:crypto";
 import { and, asc, desc, eq } from "drizzle-orm";
 import type { Db } from "../db/client.js";
 import { skus } from "../db/catalog.schema.js";
-import { groupActivities } from "../db/groups.schema.js";
+import { groupActivities, type GroupFlow } from "../db/groups.schema.js";
 import { liveStreams } from "../db/live.schema.js";
 import { AppError } from "../protocol/errors.js";
-import type { Identity } from "../realtime/client.js";
+import type { Identity } from "../auth/identity.js";
 import { requireAttached } from "../live/hosting.js";
 
 type ActivityRow = typeof groupActivities.$inferSelect;
@@ -17,10 +17,12 @@ export interface ActivityInput {
   groupSize: number;
   groupPriceFen: number;
   windowSec: number;
+  /** leader_pays: the group opens when its leader pays; join_first: open at once, everyone pays when it is full. */
+  flow: GroupFlow;
   perUserLimit: number;
   simulateOnExpiry: boolean;
 }
-export type ActivityPatch = Partial<Pick<ActivityInput, "groupSize" | "groupPriceFen" | "windowSec" | "perUserLimit" | "simulateOnExpiry">>;
+export type ActivityPatch = Partial<Pick<ActivityInput, "groupSize" | "groupPriceFen" | "windowSec" | "flow" | "perUserLimit" | "simulateOnExpiry">>;
 
 const view = (a: ActivityRow) => ({
   id: a.id,
@@ -30,6 +32,7 @@ const view = (a: ActivityRow) => ({
   groupSize: a.groupSize,
   groupPriceFen: a.groupPriceFen,
   windowSec: a.windowSec,
+  flow: a.flow,
   perUserLimit: a.perUserLimit,
   simulateOnExpiry: a.simulateOnExpiry,
   status: a.status,

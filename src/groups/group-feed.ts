@@ -1,8 +1,8 @@
 import { eq, sql } from "drizzle-orm";
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../redis/connect.js";
 import type { Db } from "../db/client.js";
 import { groups } from "../db/groups.schema.js";
-import type { GroupProgress, StatePush } from "../protocol/messages.js";
+import type { GroupProgress, SetRoomState, StatePush } from "../protocol/messages.js";
 import { openGroupsOfStream, progressOf } from "./group-progress.js";
 
 export const groupPush = (group: GroupProgress, roomGroups?: GroupProgress[]): StatePush => ({
@@ -17,13 +17,13 @@ export const groupPush = (group: GroupProgress, roomGroups?: GroupProgress[]): S
  * group). The group's progress and the room's list are read and sent under the group's and the
  * room's advisory locks, so announcements of one group (and of one room) go out in the order their
  * changes committed: a slower, older one never lands last. The room hears of a group once it
- * opened (nobody can join before the leader paid).
+ * opened (a leader-pays group when its leader paid: nobody can join before; a join-first group at once).
  */
 export function createGroupFeed(deps: {
   db: Db;
-  redis: Redis;
+  redis: RedisClient;
   channel: string;
-  setRoomState: (roomId: string, field: string, value: unknown, push: StatePush) => Promise<void>;
+  setRoomState: SetRoomState;
 }) {
   return async function announce(groupId: string) {
     await deps.db.transaction(async (tx) => {

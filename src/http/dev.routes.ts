@@ -2,9 +2,9 @@ import { z } from "zod";
 import type { Db } from "../db/client.js";
 import { createStream } from "../db/streams.repo.js";
 import { createSession, createUser } from "../db/users.repo.js";
-import type { Authenticate } from "../domain/auth.js";
+import type { Authenticate } from "../auth/identity.js";
 import { requireUser } from "./auth.routes.js";
-import { parseInput, type Router } from "./uws-http.js";
+import { parseInput, type Router } from "../uws/router.js";
 
 const SessionInput = z.object({ nickname: z.string().trim().min(1).max(40) });
 const StreamInput = z.object({ title: z.string().trim().min(1).max(120) });

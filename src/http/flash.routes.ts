@@ -22,6 +22,18 @@ export function flashRoutes(api: Api, flash: Flash) {
     ({ user, params, body }) => flash.start(user!, params.id, body),
   );
   api.route(
+    {
+      method: "get",
+      path: "/v1/streams/:id/flash-sales",
+      summary: "My stream's flash sales, newest first, with units left and sold (paid or held by unpaid orders)",
+      tag: "live",
+      auth: "user",
+      params: IdParams,
+      response: z.array(FlashSale.extend({ status: z.enum(["active", "ended"]), sold: z.number().int(), createdAt: z.string() })),
+    },
+    ({ user, params }) => flash.listOfStream(user!, params.id),
+  );
+  api.route(
     { method: "post", path: "/v1/flash-sales/:id/end", summary: "End a flash sale", tag: "live", auth: "user", params: IdParams, response: FlashSale },
     ({ user, params }) => flash.end(user!, params.id),
   );
@@ -40,8 +52,10 @@ export function flashRoutes(api: Api, flash: Flash) {
       body: BuyFlash,
       response: Order,
       status: 201,
-      idempotency: "required",
+      // The gate remembers each key's answer, and the order's batch writes its Idempotency-Key row.
+      idempotency: "handler",
+      rateLimit: "orders",
     },
-    ({ user, params, body, headers }) => flash.buy(user!.userId, params.id, { ...body, requestKey: headers["idempotency-key"] }),
+    ({ user, params, body, idempotency }) => flash.buy(user!.userId, params.id, { ...body, request: idempotency! }),
   );
 }

@@ -1,7 +1,6 @@
-import { and, desc, eq } from "drizzle-orm";
 import { z } from "zod";
 import type { Db } from "../db/client.js";
-import { groupActivities } from "../db/groups.schema.js";
+import { GROUP_FLOWS } from "../db/groups.schema.js";
 import { catalogRepo } from "../catalog/catalog.repo.js";
 import type { Activities } from "../groups/activities.service.js";
 import { openGroupsOfActivity, openGroupsOfProduct } from "../groups/group-progress.js";
@@ -19,6 +18,8 @@ const Terms = {
   groupSize: z.number().int().min(2).max(100),
   groupPriceFen: fen,
   windowSec: z.number().int().min(60).max(7 * 24 * 3600),
+  /** leader_pays: a group opens when its leader pays; join_first: members join, everyone pays once it is full (seed 003). */
+  flow: z.enum(GROUP_FLOWS),
   perUserLimit: z.number().int().min(1).max(100),
   simulateOnExpiry: z.boolean(),
 };
@@ -28,6 +29,7 @@ const ActivityInput = z.object({
   streamId: id.optional(),
   ...Terms,
   windowSec: Terms.windowSec.default(24 * 3600),
+  flow: Terms.flow.default("leader_pays"),
   perUserLimit: Terms.perUserLimit.default(1),
   simulateOnExpiry: Terms.simulateOnExpiry.default(false),
 });
@@ -35,6 +37,7 @@ const ActivityPatch = z.object({
   groupSize: Terms.groupSize.optional(),
   groupPriceFen: Terms.groupPriceFen.optional(),
   windowSec: Terms.windowSec.optional(),
+  flow: Terms.flow.optional(),
   perUserLimit: Terms.perUserLimit.optional(),
   simulateOnExpiry: Terms.simulateOnExpiry.optional(),
 });
@@ -46,14 +49,25 @@ const Activity = z.object({
   groupSize: z.number(),
   groupPriceFen: z.number(),
   windowSec: z.number(),
+  flow: z.enum(GROUP_FLOWS),
   perUserLimit: z.number(),
   simulateOnExpiry: z.boolean(),
   status: z.enum(["active", "ended"]),
   createdAt: z.string(),
 });
-const Participant = z.object({ userId: z.string(), nickname: z.string(), leader: z.boolean(), paid: z.boolean(), joinedAt: z.string() });
+/** `payBy`: the end of this member's payment window while the place is unpaid and may be paid (join_first: once the group is full). */
+const Participant = z.object({ userId: z.string(), nickname: z.string(), leader: z.boolean(), paid: z.boolean(), joinedAt: z.string(), payBy: z.string().nullable() });
 const Place = z.object({ addressId: id.optional() });
 const Placed = z.object({ group: GroupProgress, order: Order });
+const MyGroup = z.object({
+  group: GroupProgress,
+  productName: z.string(),
+  productImage: z.string(),
+  orderId: z.string(),
+  orderStatus: z.string(),
+  payBy: z.string().nullable(),
+  leader: z.boolean(),
+});
 /** Seed 003's group page reads these names. */
 const SeedGroup = z.object({
   id: z.string(),
@@ -62,7 +76,7 @@ const SeedGroup = z.object({
   participants: z.array(Participant),
   maxParticipants: z.number(),
   creatorId: z.string(),
-  endTime: z.string().nullable(),
+  endTime: z.string(),
   productId: z.string(),
   productName: z.string(),
   productImage: z.string(),
@@ -119,18 +133,19 @@ export function groupsRoutes(api: Api, deps: { db: Db; groups: Groups; activitie
     ({ params }) => openGroupsOfProduct(deps.db, params.id),
   );
   api.route(
-    { method: "post", path: "/v1/group-activities/:id/groups", summary: "Open a group as its leader (it opens when paid)", tag: "groups", auth: "user", params: IdParams, body: Place, response: Placed, status: 201 },
+    { method: "post", path: "/v1/group-activities/:id/groups", summary: "Open a group as its leader (leader_pays: it opens when paid; join_first: open now)", tag: "groups", auth: "user", params: IdParams, body: Place, response: Placed, status: 201, rateLimit: "orders" },
     ({ user, params, body, headers }) => groups.open(user!.userId, params.id, { ...body, requestKey: headers["idempotency-key"] }),
   );
   api.route({ method: "get", path: "/v1/groups/:id", summary: "A group: progress, members, whether I can join", tag: "groups", auth: "public", params: IdParams, response: z.object({ group: GroupProgress, participants: z.array(Participant), canJoin: z.boolean() }) }, async ({ user, params }) => {
     const d = await groups.detail(params.id, user?.userId ?? null);
     return { group: d.progress, participants: d.participants, canJoin: d.canJoin };
   });
+  api.route({ method: "get", path: "/v1/me/groups", summary: "My group-buy places, newest first (ended groups too)", tag: "groups", auth: "user", response: z.array(MyGroup) }, ({ user }) => groups.mine(user!.userId));
   api.route(
-    { method: "post", path: "/v1/groups/:id/join", summary: "Take a place (held until paid)", tag: "groups", auth: "user", params: IdParams, body: Place, response: Placed.extend({ complete: z.boolean() }) },
+    { method: "post", path: "/v1/groups/:id/join", summary: "Take a place (held until paid)", tag: "groups", auth: "user", params: IdParams, body: Place, response: Placed.extend({ complete: z.boolean() }), rateLimit: "orders" },
     ({ user, params, body, headers }) => groups.join(user!.userId, params.id, { ...body, requestKey: headers["idempotency-key"] }),
   );
-  api.route({ method: "post", path: "/v1/groups/:id/pay", summary: "wx.requestPayment parameters for my place", tag: "groups", auth: "user", params: IdParams, response: PaymentParams }, ({ user, params }) =>
+  api.route({ method: "post", path: "/v1/groups/:id/pay", summary: "wx.requestPayment parameters for my place (join_first: GROUP_NOT_FULL until it is full)", tag: "groups", auth: "user", params: IdParams, response: PaymentParams }, ({ user, params }) =>
     groups.pay(user!.userId, params.id),
   );
 
@@ -145,7 +160,7 @@ export function groupsRoutes(api: Api, deps: { db: Db; groups: Groups; activitie
       participants: d.participants,
       maxParticipants: d.g.size,
       creatorId: d.g.leaderUserId,
-      endTime: d.g.expiresAt?.toISOString() ?? null,
+      endTime: new Date(d.progress.endsAt).toISOString(),
       productId: d.g.productId,
       productName: product.name,
       productImage: product.pictures[0] ?? "",
@@ -159,17 +174,16 @@ export function groupsRoutes(api: Api, deps: { db: Db; groups: Groups; activitie
     {
       method: "post",
       path: "/api/group-buy/create",
-      summary: "Seed: open a group for a product (size and window come from its activity)",
+      summary: "Seed: open a group for a product (size, window and flow come from its activity)",
       tag: "seed",
       auth: "user",
       body: z.object({ productId: id, activityId: id.optional(), addressId: id.optional() }),
       response: Placed.extend({ groupId: z.string(), orderId: z.string() }),
       status: 201,
+      rateLimit: "orders",
     },
     async ({ user, body, headers }) => {
-      const [a] = body.activityId
-        ? [await activities.get(body.activityId)]
-        : await deps.db.select({ id: groupActivities.id, productId: groupActivities.productId }).from(groupActivities).where(and(eq(groupActivities.productId, body.productId), eq(groupActivities.status, "active"))).orderBy(desc(groupActivities.createdAt)).limit(1);
+      const [a] = body.activityId ? [await activities.get(body.activityId)] : await activities.list({ productId: body.productId, status: "active" });
       if (!a || a.productId !== body.productId) throw new AppError("NOT_FOUND", "No group-buy activity for this product.");
       const placed = await groups.open(user!.userId, a.id, { addressId: body.addressId, requestKey: headers["idempotency-key"] });
       return { ...placed, groupId: placed.group.id, orderId: placed.order.id };
@@ -185,6 +199,7 @@ export function groupsRoutes(api: Api, deps: { db: Db; groups: Groups; activitie
       params: IdParams,
       body: Place,
       response: Placed.extend({ success: z.boolean(), groupComplete: z.boolean(), orderId: z.string(), holdUntil: z.string() }),
+      rateLimit: "orders",
     },
     async ({ user, params, body, headers }) => {
       const r = await groups.join(user!.userId, params.id, { ...body, requestKey: headers["idempotency-key"] });

@@ -3,7 +3,7 @@ import { and, eq, lt } from "drizzle-orm";
 import type { Db } from "../db/client.js";
 import { idempotencyKeys } from "../db/shopping.schema.js";
 import { AppError } from "../protocol/errors.js";
-import { errorBody, type HandlerResult } from "./uws-http.js";
+import { errorBody, type HandlerResult } from "../uws/response.js";
 
 /** A first request that has not finished within this is taken to have died; a retry may run again. */
 const STALE_PENDING_MS = 30_000;

@@ -1,23 +1,16 @@
 import { z } from "zod";
-import type { Db } from "../db/client.js";
-import { CancelOrder, Order, OrderPage, OrderQuery, PlaceOrder, SeedPlaceOrder, ShipOrder, yuanToFen } from "../orders/orders.dto.js";
+import { CancelOrder, Order, OrderPage, OrderQuery, PlaceOrder, Quote, QuoteOrder, SeedPlaceOrder, ShipOrder, yuanToFen } from "../orders/orders.dto.js";
 import type { Orders } from "../orders/orders.service.js";
 import { AppError } from "../protocol/errors.js";
-import { cartRepo } from "../shopping/cart.repo.js";
 import type { Api } from "./api.js";
 
 const IdParams = z.object({ id: z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/) });
 
 /** Placing, reading, cancelling and fulfilling orders; seed 001's POST /api/orders. */
-export function ordersRoutes(api: Api, deps: { db: Db; orders: Orders; cancel: (userId: string | null, orderId: string, reason: string) => Promise<Order> }) {
-  const { orders, db } = deps;
+export function ordersRoutes(api: Api, deps: { orders: Orders; cancel: (userId: string | null, orderId: string, reason: string) => Promise<Order> }) {
+  const { orders } = deps;
   const me = (user: { userId: string } | null) => user!.userId;
-
-  async function selectedCartLines(userId: string) {
-    const lines = (await cartRepo.lines(db, userId)).filter((l) => l.selected);
-    if (lines.length === 0) throw new AppError("INVALID_PARAMS", "No selected items in the cart.");
-    return lines.map((l) => ({ skuId: l.skuId, quantity: l.quantity }));
-  }
+  const linesOf = (body: { items?: { skuId: string; quantity: number }[] }) => (body.items ? { items: body.items } : { fromCart: true as const });
 
   api.route(
     {
@@ -30,17 +23,28 @@ export function ordersRoutes(api: Api, deps: { db: Db; orders: Orders; cancel: (
       response: Order,
       status: 201,
       idempotency: "required",
+      rateLimit: "orders",
     },
-    async ({ user, body, headers }) =>
-      orders.place(me(user), {
-        lines: body.items ?? (await selectedCartLines(me(user))),
-        source: body.items ? "buy_now" : "cart",
+    ({ user, body, headers }) =>
+      orders.placeLines(me(user), linesOf(body), {
         addressId: body.addressId,
         expectedTotalFen: body.expectedTotalFen,
         streamId: body.streamId,
         couponId: body.couponId,
         requestKey: headers["idempotency-key"],
       }),
+  );
+  api.route(
+    {
+      method: "post",
+      path: "/v1/orders/quote",
+      summary: "What placing this order would charge now (lines, totals, coupon), with my coupons and what each would take off; takes no stock",
+      tag: "orders",
+      auth: "user",
+      body: QuoteOrder,
+      response: Quote,
+    },
+    ({ user, body }) => orders.quote(me(user), { ...linesOf(body), couponId: body.couponId, streamId: body.streamId }),
   );
   api.route({ method: "get", path: "/v1/orders", summary: "My orders", tag: "orders", auth: "user", query: OrderQuery, response: OrderPage }, ({ user, query }) =>
     orders.list(me(user), query),
@@ -57,7 +61,7 @@ export function ordersRoutes(api: Api, deps: { db: Db; orders: Orders; cancel: (
     ({ user, params }) => orders.confirm(me(user), params.id),
   );
 
-  api.route({ method: "get", path: "/v1/admin/orders", summary: "All orders", tag: "admin", auth: "admin", query: OrderQuery, response: OrderPage }, ({ query }) =>
+  api.route({ method: "get", path: "/v1/admin/orders", summary: "All orders (by status, by stream)", tag: "admin", auth: "admin", query: OrderQuery.extend({ streamId: IdParams.shape.id.optional() }), response: OrderPage }, ({ query }) =>
     orders.list(null, query),
   );
   api.route(
@@ -71,18 +75,12 @@ export function ordersRoutes(api: Api, deps: { db: Db; orders: Orders; cancel: (
 
   // Seed 001's order page: items are the cart lines it showed, totalAmount its own sum in yuan.
   api.route(
-    { method: "post", path: "/api/orders", summary: "Seed: place an order from cart lines", tag: "seed", auth: "user", body: SeedPlaceOrder, response: Order, status: 201 },
+    { method: "post", path: "/api/orders", summary: "Seed: place an order from cart lines", tag: "seed", auth: "user", body: SeedPlaceOrder, response: Order, status: 201, rateLimit: "orders" },
     async ({ user, body, headers }) => {
       const expectedTotalFen = yuanToFen(body.totalAmount);
       if (expectedTotalFen === null) throw new AppError("INVALID_PARAMS", "totalAmount must be an amount in yuan, like \"128.00\".");
-      const cart = await cartRepo.lines(db, me(user));
-      const lines = body.items.map((item) => {
-        const line = cart.find((l) => l.id === item.id);
-        if (!line) throw new AppError("NOT_FOUND", "An item is no longer in the cart.", { id: item.id });
-        return { skuId: line.skuId, quantity: item.quantity };
-      });
       return orders.place(me(user), {
-        lines,
+        lines: await orders.seedCartLines(me(user), body.items),
         source: "cart",
         addressId: body.address.id,
         expectedTotalFen,

@@ -1,9 +1,9 @@
 import { z } from "zod";
 import type { Logger } from "../log.js";
 import type { Payments } from "../payments/payments.service.js";
-import { AppError } from "../protocol/errors.js";
+import { asAppError } from "../unavailable.js";
 import type { Api } from "./api.js";
-import type { Router } from "./uws-http.js";
+import type { Router } from "../uws/router.js";
 
 const IdParams = z.object({ id: z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/) });
 /** The object the mini program spreads into wx.requestPayment. */
@@ -50,16 +50,22 @@ export function paymentsRoutes(api: Api, router: Router, deps: { payments: Payme
     },
   );
 
-  // WeChat Pay posts here. 204 when applied (or already applied); 4xx with {code:"FAIL"} makes it retry.
+  // WeChat Pay posts here. 204 when applied (or already applied); any other answer makes it send the
+  // notification again, so a refusal is 4xx {code:"FAIL"}, and PostgreSQL or Redis away is 503 UNAVAILABLE.
   for (const path of ["/v1/pay/notify", "/v1/pay/refund-notify"]) {
     router.post(path, async (ctx) => {
       try {
         await payments.onNotification(ctx.headers, ctx.rawBody);
         return { status: 204 };
       } catch (err) {
-        if (err instanceof AppError) {
-          deps.log.warn({ path, reason: err.message }, "notification refused");
-          return { status: err.status >= 500 ? 500 : err.status, body: { code: "FAIL", message: err.message } };
+        const known = asAppError(err);
+        if (known && known.status >= 500) {
+          deps.log.warn({ err, path }, "notification not applied; WeChat Pay sends it again");
+          return { status: known.status, body: { code: known.code, message: known.message } };
+        }
+        if (known) {
+          deps.log.warn({ path, reason: known.message }, "notification refused");
+          return { status: known.status, body: { code: "FAIL", message: known.message } };
         }
         deps.log.error({ err, path }, "notification failed");
         return { status: 500, body: { code: "FAIL", message: "internal error" } };

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { ImageUrl } from "../media/image-url.js";
 import type { Pushes } from "../live/pushes.service.js";
 import { ScheduledBubble } from "../protocol/messages.js";
 import type { Api } from "./api.js";
@@ -31,7 +32,7 @@ export function pushesRoutes(api: Api, pushes: Pushes) {
         countdownSec: countdownSec.default(0),
         title: z.string().trim().min(1).max(200).optional(),
         priceFen: z.number().int().min(0).max(1_000_000_000).optional(),
-        imageUrl: z.url({ protocol: /^https?$/ }).max(1000).optional(),
+        imageUrl: ImageUrl.optional(),
       }),
       response: ScheduledPush,
       status: 201,

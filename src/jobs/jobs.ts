@@ -1,7 +1,8 @@
 import { Queue, Worker, type Job } from "bullmq";
-import { Redis } from "ioredis";
 import type { Logger } from "../log.js";
 import type { Metrics } from "../metrics.js";
+import { withTimeout } from "../unavailable.js";
+import { createRedisClient, watchSilence, type RedisClient, type RedisTarget } from "../redis/connect.js";
 
 /** Every timed job and the data it carries. A job's id derives from what it acts on. */
 export interface JobData {
@@ -11,18 +12,23 @@ export interface JobData {
   "push.countdown": { pushId: string; rev: number };
   /** Closes an order that was not paid in time (also an unpaid group-buy hold). */
   "order.timeout": { orderId: string };
+  /** The same for the orders one flash batch placed together (one deadline). */
+  "order.timeouts": { orderIds: string[] };
   /** Ends a group buy at its deadline: complete if every place is paid, otherwise failed. */
   "group.expire": { groupId: string };
   /** Refunds every paid member of a failed group, each exactly once. */
   "group.settle": { groupId: string };
+  /** Deletes expired sessions and old Idempotency-Key rows (repeating: `every`). */
+  "maintenance.cleanup": Record<string, never>;
 }
 export type JobKind = keyof JobData;
 
 type Handler<K extends JobKind> = (data: JobData[K], job: { attemptsMade: number; scheduledAt: number }) => Promise<void>;
 
 export interface JobsOptions {
-  redisUrl: string;
-  /** BullMQ key prefix; must be one hash tag (`{pinlive}`) so each queue's keys share a cluster slot. */
+  /** A standalone Redis or a cluster (BullMQ runs on either). */
+  redis: RedisTarget;
+  /** BullMQ key prefix; must be one hash tag (`{pinlive:jobs}`) so each queue's keys share a cluster slot. */
   prefix: string;
   nodeId: string;
   log: Logger;
@@ -32,6 +38,11 @@ export interface JobsOptions {
   concurrency: number;
   /** A job whose worker stops renewing its lock for this long (a killed process) runs again elsewhere. */
   lockMs: number;
+  /**
+   * Scheduling calls (schedule, unschedule, scheduledAt, every) fail with UNAVAILABLE when Redis has
+   * not answered within this; the producer's commands time out alike. Unset: they wait for Redis.
+   */
+  commandTimeoutMs?: number;
 }
 
 /** Queue of a kind: the part before the dot. Each queue has its own worker and concurrency. */
@@ -40,6 +51,10 @@ const queueName = (kind: JobKind) => kind.slice(0, kind.indexOf("."));
 const jobId = (kind: JobKind, key: string) => `${kind.replace(".", "-")}-${key}`;
 
 const RETRY = { attempts: 12, backoff: { type: "exponential", delay: 1000 } } as const;
+/** BullMQ blocks a worker's BZPOPMIN for at most 10 s; silence longer than this means the network is gone. */
+const WORKER_SILENCE_MS = 12_000;
+/** How long closing waits for workers and queues before cutting their connections. */
+const CLOSE_WAIT_MS = 10_000;
 
 /**
  * Timers on BullMQ: at-least-once delivery, so every handler re-checks state in PostgreSQL before
@@ -48,18 +63,35 @@ const RETRY = { attempts: 12, backoff: { type: "exponential", delay: 1000 } } as
  */
 export function createJobs(opts: JobsOptions) {
   const { log, metrics } = opts;
+  if (opts.redis.cluster && !/^\{[^{}]+\}$/.test(opts.prefix)) throw new Error(`BullMQ on a Redis Cluster needs a prefix that is one hash tag, not "${opts.prefix}"`);
   const connection = (role: string, blocking: boolean) =>
-    new Redis(opts.redisUrl, { connectionName: `pinlive-jobs-${role}-${opts.nodeId}`, maxRetriesPerRequest: blocking ? null : 3 });
+    createRedisClient(opts.redis, {
+      name: `jobs-${role}`,
+      nodeId: opts.nodeId,
+      blocking,
+      ...(blocking || !opts.commandTimeoutMs ? {} : { commandTimeoutMs: opts.commandTimeoutMs }),
+      // A worker's connections cannot be pinged (a PING waits behind BZPOPMIN): one silent longer
+      // than the longest block is dropped and made again, or a black-holed network stops every timer.
+      ...(blocking ? { socketTimeoutMs: WORKER_SILENCE_MS } : {}),
+    });
   const producer = connection("queue", false);
   producer.on("error", (err: Error) => log.warn({ err: err.message }, "jobs redis error"));
+  if (opts.commandTimeoutMs) watchSilence(producer, "jobs-queue", opts.commandTimeoutMs, log);
+  /** Bounds a scheduling call: Redis away must not hold the caller (the reconciler repairs what is missed). */
+  const bounded = <T>(what: string, work: Promise<T>): Promise<T> => (opts.commandTimeoutMs ? withTimeout(work, opts.commandTimeoutMs, `${what}: Redis`) : work);
   const queues = new Map<string, Queue>();
   const handlers = new Map<JobKind, Handler<JobKind>>();
   const workers: Worker[] = [];
+  const workerConnections: RedisClient[] = [];
 
   function queue(kind: JobKind) {
     const name = queueName(kind);
     let q = queues.get(name);
-    if (!q) queues.set(name, (q = new Queue(name, { connection: producer, prefix: opts.prefix })));
+    if (!q) {
+      queues.set(name, (q = new Queue(name, { connection: producer, prefix: opts.prefix })));
+      // The producer connection's own listener logs Redis errors; without this BullMQ prints them to stderr.
+      q.on("error", (err: Error) => log.debug({ err: err.message, queue: name }, "queue error"));
+    }
     return q;
   }
 
@@ -100,15 +132,23 @@ export function createJobs(opts: JobsOptions) {
       const delay = Math.max(0, at - Date.now());
       // A job that ran out of retries is removed too: a kept one would block its id, and the
       // reconciler (the long-term retry) could never schedule it again.
-      await q.add(kind, data, { jobId: id, delay, ...RETRY, removeOnComplete: true, removeOnFail: true });
+      await bounded("schedule", q.add(kind, data, { jobId: id, delay, ...RETRY, removeOnComplete: true, removeOnFail: true }));
+    },
+
+    /**
+     * Runs `kind` every `everyMs`, once per period across all nodes (a BullMQ job scheduler named
+     * after the kind; setting it again only changes its period).
+     */
+    async every<K extends JobKind>(kind: K, everyMs: number, data: JobData[K]) {
+      await bounded("every", queue(kind).upsertJobScheduler(jobId(kind, "every"), { every: everyMs }, { name: kind, data, opts: { removeOnComplete: true, removeOnFail: true } }));
     },
 
     /** Drops a waiting job (a moved or cancelled push). A job already running finishes, and re-checks state. */
     async unschedule(kind: JobKind, key: string) {
-      const job = await queue(kind).getJob(jobId(kind, key));
+      const job = await bounded("unschedule", queue(kind).getJob(jobId(kind, key)));
       if (!job) return;
       try {
-        await job.remove();
+        await bounded("unschedule", job.remove());
       } catch (err) {
         log.debug({ err, kind, key }, "job not removed (it is running)");
       }
@@ -116,8 +156,8 @@ export function createJobs(opts: JobsOptions) {
 
     /** The job waiting for `key`, if any: when it runs (for tests, the reconciler and the console). */
     async scheduledAt(kind: JobKind, key: string): Promise<number | null> {
-      const job = await queue(kind).getJob(jobId(kind, key));
-      if (!job || (await job.getState()) === "completed") return null;
+      const job = await bounded("scheduledAt", queue(kind).getJob(jobId(kind, key)));
+      if (!job || (await bounded("scheduledAt", job.getState())) === "completed") return null;
       return job.timestamp + (job.opts.delay ?? 0);
     },
 
@@ -134,8 +174,12 @@ export function createJobs(opts: JobsOptions) {
       if (!opts.work) return;
       const names = new Set([...handlers.keys()].map(queueName));
       for (const name of names) {
+        const workerConnection = connection(`worker-${name}`, true);
+        // BullMQ drops its own listener on close; a socket timeout after that must not go unhandled.
+        workerConnection.on("error", (err: Error) => log.debug({ err: err.message, queue: name }, "worker connection error"));
+        workerConnections.push(workerConnection);
         const worker = new Worker(name, run, {
-          connection: connection(`worker-${name}`, true),
+          connection: workerConnection,
           prefix: opts.prefix,
           concurrency: opts.concurrency,
           lockDuration: opts.lockMs,
@@ -147,9 +191,17 @@ export function createJobs(opts: JobsOptions) {
       }
     },
 
+    /** Lets running jobs finish, then closes; with Redis silent it gives up after CLOSE_WAIT_MS and cuts the connections. */
     async close() {
-      await Promise.allSettled(workers.map((w) => w.close()));
-      await Promise.allSettled([...queues.values()].map((q) => q.close()));
+      let timer: NodeJS.Timeout | undefined;
+      const closed = (async () => {
+        await Promise.allSettled(workers.map((w) => w.close()));
+        await Promise.allSettled([...queues.values()].map((q) => q.close()));
+      })().then(() => true);
+      const inTime = await Promise.race([closed, new Promise<false>((r) => (timer = setTimeout(() => r(false), CLOSE_WAIT_MS)))]);
+      clearTimeout(timer);
+      if (!inTime) log.warn({ waitedMs: CLOSE_WAIT_MS }, "jobs did not close in time (Redis silent?); disconnecting");
+      for (const c of workerConnections) c.disconnect();
       producer.disconnect();
     },
   };

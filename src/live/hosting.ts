@@ -2,7 +2,7 @@ import { and, eq } from "drizzle-orm";
 import type { Db } from "../db/client.js";
 import { liveStreams, streamProducts } from "../db/live.schema.js";
 import { AppError } from "../protocol/errors.js";
-import type { Identity } from "../realtime/client.js";
+import type { Identity } from "../auth/identity.js";
 
 /** The stream's row, if `user` hosts it (or is an admin). */
 export async function requireHost(db: Db, user: Identity, streamId: string) {

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Logger } from "../log.js";
 import { FlvSession, type FlvRequest } from "./ingest.nms.js";
 import { RTMP_APP } from "./ingest.rtmp.js";
+import { STREAM_ID_CHARS } from "./stream-id.js";
 
 export interface FlvPlayDeps {
   log: Logger;
@@ -9,7 +10,7 @@ export interface FlvPlayDeps {
   streamExists(streamId: string): Promise<boolean>;
 }
 
-const FLV_PATH = /^\/live\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.flv$/;
+const FLV_PATH = new RegExp(`^/live/(${STREAM_ID_CHARS})\\.flv$`);
 /** A player this far behind (about 30 s of a 2 Mbit/s stream) is cut off rather than buffered for. */
 const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
 

@@ -5,7 +5,7 @@ import type { Config } from "../config.js";
 import type { Db } from "../db/client.js";
 import { findStream, setStreamStatus } from "../db/streams.repo.js";
 import type { Logger } from "../log.js";
-import type { StatePush } from "../protocol/messages.js";
+import type { SetRoomState, StatePush } from "../protocol/messages.js";
 import { flvPath, serveFlvPlayer } from "./ingest.flv.js";
 import { routeNmsLogs } from "./ingest.nms.js";
 import { RTMP_APP, serveRtmpConnection, type RtmpRefusal } from "./ingest.rtmp.js";
@@ -15,14 +15,14 @@ export interface IngestDeps {
   config: Config["ingest"];
   log: Logger;
   db: Db;
-  setRoomState: (roomId: string, field: string, value: unknown, push: StatePush) => Promise<void>;
+  setRoomState: SetRoomState;
 }
 
 /**
  * RTMP ingest and HTTP-FLV playback (node-media-server 4's protocol engine on our own listeners).
  * A publish to `rtmp://host:RTMP_PORT/live/<streamId>?key=<key>` with the stream's current key
  * marks the stream live (`stream_start` to its room); the publisher's connection closing marks it
- * ended (`stream_end`) within moments. Viewers play `http://host:FLV_PORT/live/<streamId>.flv`.
+ * ended (`stream_end`) within moments, and so does its key being rotated (within RTMP_KEY_CHECK_SEC). Viewers play `http://host:FLV_PORT/live/<streamId>.flv`.
  * With ingest off, `listen` and `close` do nothing and `urls` come from the public URLs, if set.
  */
 export function createIngest(deps: IngestDeps) {
@@ -61,7 +61,7 @@ export function createIngest(deps: IngestDeps) {
   const rtmpServer = createTcpServer((socket) => {
     sockets.add(socket);
     socket.once("close", () => sockets.delete(socket));
-    serveRtmpConnection(socket, { log, authorize, announce, idleTimeoutMs: config.idleTimeoutMs });
+    serveRtmpConnection(socket, { log, authorize, announce, idleTimeoutMs: config.idleTimeoutMs, keyCheckMs: config.keyCheckMs });
   });
   const flvServer = createHttpServer((req, res) => {
     serveFlvPlayer(req, res, { log, streamExists: async (id) => (await findStream(db, id)) !== null }).catch((err: unknown) => {

@@ -6,8 +6,8 @@ import { scheduledPushes } from "../db/live.schema.js";
 import type { Jobs } from "../jobs/jobs.js";
 import type { Logger } from "../log.js";
 import { AppError } from "../protocol/errors.js";
-import type { Countdown, ScheduledBubble, StatePush } from "../protocol/messages.js";
-import type { Identity } from "../realtime/client.js";
+import type { Countdown, ScheduledBubble, SetRoomState } from "../protocol/messages.js";
+import type { Identity } from "../auth/identity.js";
 import { requireAttached, requireHost } from "./hosting.js";
 
 /** How many upcoming pushes the room's state lists. */
@@ -23,7 +23,7 @@ export interface PushesDeps {
   jobs: Jobs;
   log: Logger;
   /** Saves room state and pushes it to every node's viewers (the hub). */
-  setRoomState: (roomId: string, field: string, value: unknown, push: StatePush) => Promise<void>;
+  setRoomState: SetRoomState;
 }
 
 export interface PushInput {

@@ -21,6 +21,17 @@ export const PlaceOrder = z
   })
   .refine((o) => (o.items === undefined) !== (o.fromCart === undefined), { message: "give exactly one of items or fromCart" });
 
+/** Buy now (`items`) or the cart's selected lines (`fromCart`), priced as placing them would be. */
+export const QuoteOrder = z
+  .object({
+    items: z.array(OrderLineInput).min(1).max(50).optional(),
+    fromCart: z.literal(true).optional(),
+    /** A live coupon I claimed; COUPON_NOT_APPLICABLE when placing could not use it. */
+    couponId: id.optional(),
+    streamId: id.optional(),
+  })
+  .refine((o) => (o.items === undefined) !== (o.fromCart === undefined), { message: "give exactly one of items or fromCart" });
+
 export const OrderItem = z.object({
   productId: z.string(),
   skuId: z.string(),
@@ -58,6 +69,37 @@ export const Order = z.object({
   cancelledAt: z.string().nullable(),
 });
 export type Order = z.infer<typeof Order>;
+
+/** One of my claimed coupons at checkout: whether it applies to these items and what it would take off. */
+export const QuoteCoupon = z.object({
+  couponId: z.string(),
+  streamId: z.string(),
+  title: z.string(),
+  /** The coupon's face value. */
+  faceValueFen: z.number(),
+  minSpendFen: z.number(),
+  expiresAt: z.number(),
+  claimedAt: z.number(),
+  applicable: z.boolean(),
+  /** What it would take off these items (0 when it does not apply). */
+  discountFen: z.number(),
+  /** Why it does not apply, or null. */
+  reason: z.string().nullable(),
+});
+
+/** What POST /v1/orders would charge for the same input now (`items` as the order would list them). */
+export const Quote = z.object({
+  items: z.array(OrderItem),
+  itemsFen: z.number(),
+  discountFen: z.number(),
+  totalFen: z.number(),
+  total: z.number(),
+  couponId: z.string().nullable(),
+  streamId: z.string().nullable(),
+  /** My unused, unexpired claims, soonest to expire first. */
+  coupons: z.array(QuoteCoupon),
+});
+export type Quote = z.infer<typeof Quote>;
 
 export const OrderQuery = z.object({
   status: z.enum(ORDER_STATUSES).optional(),

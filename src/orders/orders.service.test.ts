@@ -7,6 +7,9 @@ import { flashSales } from "../db/flash.schema.js";
 import { createUser } from "../db/users.repo.js";
 import { addressRepo } from "../shopping/address.repo.js";
 import { cartRepo } from "../shopping/cart.repo.js";
+import { createLogger } from "../log.js";
+import { createLifecycle } from "./lifecycle.js";
+import { createOrderEvents } from "./order-events.js";
 import { createOrders, type Orders } from "./orders.service.js";
 
 const drivers = databaseDrivers;
@@ -23,7 +26,8 @@ describe.each(drivers)("orders on %s", (_name, setup) => {
     const s = await setup();
     drop = s.drop;
     database = await s.open();
-    orders = createOrders({ db: database.db, payTimeoutSec: 900 });
+    const log = createLogger("silent", "test");
+    orders = createOrders({ db: database.db, lifecycle: createLifecycle({ db: database.db, events: createOrderEvents(log), log, payTimeoutSec: 900, holds: { maxUnpaidOrders: 5, maxUnpaidUnitsPerSku: 99 }, pricing: { maxTotalFen: 100_000_000, couponMaxDiscountPercent: 50 } }), pricing: { maxTotalFen: 100_000_000, couponMaxDiscountPercent: 50 } });
   });
   afterAll(async () => {
     await database?.close();

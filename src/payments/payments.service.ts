@@ -1,16 +1,25 @@
 import { createHash } from "node:crypto";
 import { and, eq, inArray, sql } from "drizzle-orm";
 import type { Db } from "../db/client.js";
-import { products } from "../db/catalog.schema.js";
 import { users } from "../db/identity.schema.js";
-import { orderItems, orders } from "../db/orders.schema.js";
+import { orders } from "../db/orders.schema.js";
 import { payments, refunds } from "../db/payments.schema.js";
 import type { Logger } from "../log.js";
+import type { Lifecycle } from "../orders/lifecycle.js";
+import type { OrderEventBus } from "../orders/order-events.js";
 import type { Orders } from "../orders/orders.service.js";
 import { AppError } from "../protocol/errors.js";
 import type { UnsequencedEvent } from "../protocol/messages.js";
 import { createPurchaseFeed } from "./purchase-feed.js";
 import { RefundNotice, Transaction, type NotifyHeaders, type PayClient } from "../wechat/pay.client.js";
+
+/**
+ * Refunds that hold part of an order's money: being paid out, paid out, or ABNORMAL (WeChat could
+ * not pay it out; it may still succeed, until it is CLOSED). Together they never exceed the order's total.
+ */
+const HOLDING = ["PROCESSING", "SUCCESS", "ABNORMAL"] as const;
+/** Refund states WeChat may still move on from. */
+const UNSETTLED = ["PROCESSING", "ABNORMAL"] as const;
 
 /** A prepay_id is valid for two hours at WeChat; reuse it a little less long. */
 const PREPAY_REUSE_MS = 110 * 60 * 1000;
@@ -18,6 +27,10 @@ const PREPAY_REUSE_MS = 110 * 60 * 1000;
 export interface PaymentsDeps {
   db: Db;
   orders: Orders;
+  /** Pays, refunds and cancels orders (the only writer of their state). */
+  lifecycle: Lifecycle;
+  /** Where payments hears what followed (to announce a purchase, to refund a payment for a closed order). */
+  events: OrderEventBus;
   pay: PayClient;
   log: Logger;
   /** Where WeChat Pay posts notifications (our own public URL). */
@@ -30,22 +43,26 @@ export interface PaymentsDeps {
 const maskName = (name: string) => `${[...name][0] ?? "*"}***`;
 
 /**
- * Payments and refunds through WeChat Pay v3. A payment notification is applied at most once (a
- * conditional state change on the order); a payment for an order that was already cancelled is
- * refunded automatically; refunds have stable out_refund_no values so retries are the same refund.
+ * Payments and refunds through WeChat Pay v3. A payment notification is applied at most once (the
+ * lifecycle's conditional `pay`); a payment for an order that was already cancelled is refunded
+ * automatically; refunds have stable out_refund_no values so retries are the same refund.
  */
 export function createPayments(deps: PaymentsDeps) {
-  const { db, pay, log } = deps;
+  const { db, pay, log, lifecycle } = deps;
   const purchases = createPurchaseFeed(deps.publish, log);
-  const hooks: {
-    /** An order is paid (called again on every replay of its notification: must be idempotent). */
-    paid: (order: { id: string; groupId: string | null }) => Promise<void>;
-  } = { paid: () => Promise.resolve() };
+  // A first payment is announced in its live room; a payment that landed on a closed order goes back.
+  deps.events.on("paid", async (e) => {
+    if (!e.replay && e.order.streamId) await announcePurchase(e.order.streamId, e.order.userId, e.items);
+  });
+  deps.events.on("paidAfterClose", async (e) => {
+    await refund(e.order.id, e.order.totalFen, "order was closed before payment arrived", `auto-${e.order.id}`);
+  });
 
   /** wx.requestPayment parameters for one of the user's unpaid orders. */
   async function jsapiParams(userId: string, orderId: string) {
     const order = await deps.orders.get(userId, orderId);
     if (order.status !== "pending_payment") throw new AppError("ORDER_STATE", `The order is ${order.status}.`, { status: order.status });
+    await deps.events.ask("payable", { id: order.id, groupId: order.groupId, payDeadline: new Date(order.payDeadline) });
     const [user] = await db.select({ openid: users.openid }).from(users).where(eq(users.id, userId));
     if (!user?.openid) throw new AppError("FORBIDDEN", "Log in with WeChat to pay.");
     const [existing] = await db.select().from(payments).where(eq(payments.orderId, orderId));
@@ -78,30 +95,8 @@ export function createPayments(deps: PaymentsDeps) {
       return;
     }
     if (tx.amount?.total !== order.totalFen) throw new AppError("INVALID_PARAMS", "The amount does not match the order.");
-    const paidAt = tx.success_time ? new Date(tx.success_time) : new Date();
-    const updated = await db.transaction(async (t) => {
-      const [row] = await t
-        .update(orders)
-        .set({ status: "paid", paidAt, transactionId: tx.transaction_id ?? null, updatedAt: new Date() })
-        .where(and(eq(orders.id, order.id), eq(orders.status, "pending_payment")))
-        .returning();
-      if (!row) return null;
-      const items = await t.select().from(orderItems).where(eq(orderItems.orderId, order.id));
-      for (const i of items) await t.update(products).set({ sales: sql`${products.sales} + ${i.quantity}` }).where(eq(products.id, i.productId));
-      return { row, items };
-    });
-    if (updated) {
-      if (order.streamId) await announcePurchase(order.streamId, order.userId, updated.items);
-      await hooks.paid({ id: order.id, groupId: order.groupId });
-      return;
-    }
-    const [now] = await db.select({ status: orders.status, transactionId: orders.transactionId }).from(orders).where(eq(orders.id, order.id));
-    // A replay: what follows a payment may not have finished the first time.
-    if (now?.status === "paid") await hooks.paid({ id: order.id, groupId: order.groupId });
-    if (now?.status === "cancelled") {
-      // Paid after we closed it (timeout or user cancel): give the money back, once.
-      await refund(order.id, order.totalFen, "order was closed before payment arrived", `auto-${order.id}`);
-    }
+    // Unpaid: paid now. Paid: a replay, told again. Closed: the money goes back (paidAfterClose).
+    await lifecycle.pay(order.id, { paidAt: tx.success_time ? new Date(tx.success_time) : new Date(), transactionId: tx.transaction_id ?? null });
   }
 
   async function announcePurchase(streamId: string, userId: string, items: { productId: string; name: string; quantity: number }[]) {
@@ -127,7 +122,7 @@ export function createPayments(deps: PaymentsDeps) {
     const [open] = await db
       .select({ sum: sql<string>`coalesce(sum(${refunds.amountFen}), 0)` })
       .from(refunds)
-      .where(and(eq(refunds.orderId, orderId), inArray(refunds.status, ["PROCESSING", "SUCCESS"])));
+      .where(and(eq(refunds.orderId, orderId), inArray(refunds.status, HOLDING)));
     const rest = (o?.total ?? 0) - Number(open?.sum ?? 0);
     return rest > 0 ? refund(orderId, rest, reason, key) : null;
   }
@@ -144,18 +139,18 @@ export function createPayments(deps: PaymentsDeps) {
         const [paid] = await db.select({ t: orders.transactionId }).from(orders).where(eq(orders.id, orderId));
         if (!paid?.t && !key.startsWith("auto-")) throw new AppError("ORDER_STATE", "The order was never paid.", { status: order.status });
       }
-      await db.transaction(async (t) => {
+      await lifecycle.run(async (w) => {
+        const t = w.tx;
         // Lock the order first, then sum what is already refunding: concurrent refunds queue here.
         const [fresh] = await t.select({ total: orders.totalFen }).from(orders).where(eq(orders.id, orderId)).for("update");
         const [open] = await t
           .select({ sum: sql<string>`coalesce(sum(${refunds.amountFen}), 0)` })
           .from(refunds)
-          .where(and(eq(refunds.orderId, orderId), inArray(refunds.status, ["PROCESSING", "SUCCESS"])));
+          .where(and(eq(refunds.orderId, orderId), inArray(refunds.status, HOLDING)));
         if (Number(open?.sum ?? 0) + amountFen > fresh!.total) throw new AppError("CONFLICT", "The refund exceeds what was paid and not yet refunded.");
         await t.insert(refunds).values({ outRefundNo, orderId, amountFen, reason, status: "PROCESSING" });
-        if (Number(open?.sum ?? 0) + amountFen === fresh!.total && order.status !== "cancelled") {
-          await t.update(orders).set({ status: "refunding", updatedAt: new Date() }).where(and(eq(orders.id, orderId), inArray(orders.status, ["paid", "shipped", "completed"])));
-        }
+        // The whole amount is being refunded: a paid, shipped or completed order is refunding.
+        if (Number(open?.sum ?? 0) + amountFen === fresh!.total) await lifecycle.refundAll(w, orderId);
       });
     } else if (existing.amountFen !== amountFen) {
       throw new AppError("IDEMPOTENCY_KEY_REUSED", "This refund was asked for with another amount.");
@@ -169,30 +164,26 @@ export function createPayments(deps: PaymentsDeps) {
     return (await db.select().from(refunds).where(eq(refunds.outRefundNo, outRefundNo)))[0]!;
   }
 
-  /** Applies a refund result once: the refund row moves PROCESSING → SUCCESS, the order's refunded sum follows. */
+  /**
+   * Applies a refund result once: PROCESSING → ABNORMAL (still holding its amount), PROCESSING or
+   * ABNORMAL → CLOSED (its amount is free again) or → SUCCESS (the order's refunded sum follows).
+   */
   async function applyRefund(r: { out_refund_no: string; refund_id: string; refund_status: string }) {
     if (r.refund_status !== "SUCCESS") {
+      const closed = r.refund_status === "CLOSED";
       await db
         .update(refunds)
-        .set({ status: r.refund_status === "CLOSED" ? "CLOSED" : "ABNORMAL" })
-        .where(and(eq(refunds.outRefundNo, r.out_refund_no), eq(refunds.status, "PROCESSING")));
+        .set({ status: closed ? "CLOSED" : "ABNORMAL" })
+        .where(and(eq(refunds.outRefundNo, r.out_refund_no), inArray(refunds.status, closed ? UNSETTLED : ["PROCESSING"])));
       return;
     }
-    await db.transaction(async (t) => {
-      const [done] = await t
+    await lifecycle.run(async (w) => {
+      const [done] = await w.tx
         .update(refunds)
         .set({ status: "SUCCESS", refundId: r.refund_id, succeededAt: new Date() })
-        .where(and(eq(refunds.outRefundNo, r.out_refund_no), eq(refunds.status, "PROCESSING")))
+        .where(and(eq(refunds.outRefundNo, r.out_refund_no), inArray(refunds.status, UNSETTLED)))
         .returning();
-      if (!done) return;
-      const [o] = await t
-        .update(orders)
-        .set({ refundedFen: sql`${orders.refundedFen} + ${done.amountFen}`, updatedAt: new Date() })
-        .where(eq(orders.id, done.orderId))
-        .returning();
-      if (o && o.refundedFen >= o.totalFen && o.status !== "cancelled") {
-        await t.update(orders).set({ status: "refunded" }).where(eq(orders.id, o.id));
-      }
+      if (done) await lifecycle.refundSettled(w, done.orderId, done.amountFen);
     });
   }
 
@@ -240,7 +231,7 @@ export function createPayments(deps: PaymentsDeps) {
     return deps.orders.cancel(userId, orderId, reason);
   }
 
-  return { jsapiParams, onNotification, refund, refundRest, applyTransaction, cancelOrder, hooks, flushAnnouncements: () => purchases.flush() };
+  return { jsapiParams, onNotification, refund, refundRest, applyTransaction, cancelOrder, flushAnnouncements: () => purchases.flush() };
 }
 
 export type Payments = ReturnType<typeof createPayments>;

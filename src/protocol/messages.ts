@@ -1,59 +1,63 @@
 /**
  * The live-room wire protocol, defined once: client commands, server replies and server pushes.
  * JSON text frames with a `type` discriminator. Raw WebSocket and socket.io carry the same shapes
- * (socket.io: the event name is `type`, the payload is the whole message). Only zod is imported.
+ * (socket.io: the event name is `type`, the payload is the whole message). The type names come from
+ * `client.ts` (the zod-free part clients bundle), so schemas and clients cannot disagree.
  */
 import { z } from "zod";
+import { BATCH, COMMAND, EVENT, GROUPS_IN_STATE, HOST_COMMAND_TYPES, REPLY, SNAPSHOT, STATE } from "./client.js";
 
 const correlationId = z.string().min(1).max(64).optional();
 const entityId = z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/, "letters, digits, _ and - only");
+/** A picture: one of the server's uploaded images (`/images/<sha256>.<ext>`, clients resolve it) or an http(s) URL. */
+const pictureUrl = z.union([z.string().regex(/^\/images\/[0-9a-f]{64}\.(?:png|jpg|webp)$/), z.url({ protocol: /^https?$/ }).max(1000)]);
 
 // ---------- client commands ----------
 
 /** Seed 003's shape: `{type:'comment', comment:{content, ...}}`. userId/username in it are ignored. */
 export const CommentCommand = z.object({
-  type: z.literal("comment"),
+  type: z.literal(COMMAND.COMMENT),
   id: correlationId,
   comment: z.object({ content: z.string().max(100_000) }),
 });
 export const LikeCommand = z.object({
-  type: z.literal("like"),
+  type: z.literal(COMMAND.LIKE),
   id: correlationId,
   count: z.number().int().min(1).max(100).default(1),
 });
 export const HighlightCommand = z.object({
-  type: z.literal("product_highlight"),
+  type: z.literal(COMMAND.PRODUCT_HIGHLIGHT),
   id: correlationId,
   productId: entityId.nullable(),
   title: z.string().max(200).optional(),
   priceFen: z.number().int().min(0).max(1_000_000_000).optional(),
-  imageUrl: z.url({ protocol: /^https?$/ }).max(1000).optional(),
+  imageUrl: pictureUrl.optional(),
 });
-export const StreamStartCommand = z.object({ type: z.literal("stream_start"), id: correlationId });
-export const StreamEndCommand = z.object({ type: z.literal("stream_end"), id: correlationId });
+export const StreamStartCommand = z.object({ type: z.literal(COMMAND.STREAM_START), id: correlationId });
+export const StreamEndCommand = z.object({ type: z.literal(COMMAND.STREAM_END), id: correlationId });
 export const PinCommand = z.object({
-  type: z.literal("pin"),
+  type: z.literal(COMMAND.PIN),
   id: correlationId,
   text: z.string().min(1).max(500).nullable(),
 });
 export const MuteCommand = z.object({
-  type: z.literal("mute"),
+  type: z.literal(COMMAND.MUTE),
   id: correlationId,
   userId: entityId,
   durationSec: z.number().int().min(1).max(30 * 24 * 3600).default(24 * 3600),
 });
-export const UnmuteCommand = z.object({ type: z.literal("unmute"), id: correlationId, userId: entityId });
+export const UnmuteCommand = z.object({ type: z.literal(COMMAND.UNMUTE), id: correlationId, userId: entityId });
 export const DeleteCommentCommand = z.object({
-  type: z.literal("delete_comment"),
+  type: z.literal(COMMAND.DELETE_COMMENT),
   id: correlationId,
   commentId: entityId,
 });
 export const SlowModeCommand = z.object({
-  type: z.literal("slow_mode"),
+  type: z.literal(COMMAND.SLOW_MODE),
   id: correlationId,
   seconds: z.number().int().min(0).max(3600),
 });
-export const PingCommand = z.object({ type: z.literal("ping"), id: correlationId });
+export const PingCommand = z.object({ type: z.literal(COMMAND.PING), id: correlationId });
 
 export const ClientCommand = z.discriminatedUnion("type", [
   CommentCommand,
@@ -73,16 +77,7 @@ export type ClientCommandType = ClientCommand["type"];
 export const CLIENT_COMMAND_TYPES = ClientCommand.options.map((o) => o.shape.type.value);
 
 /** Commands only the stream's host (or an admin) may send. */
-export const HOST_COMMANDS: ReadonlySet<ClientCommandType> = new Set([
-  "product_highlight",
-  "stream_start",
-  "stream_end",
-  "pin",
-  "mute",
-  "unmute",
-  "delete_comment",
-  "slow_mode",
-]);
+export const HOST_COMMANDS: ReadonlySet<ClientCommandType> = new Set(HOST_COMMAND_TYPES);
 
 // ---------- shared shapes ----------
 
@@ -149,7 +144,7 @@ export const LiveCoupon = z.object({
 export type LiveCoupon = z.infer<typeof LiveCoupon>;
 
 /** How many open groups the room's state carries. */
-export const GROUPS_IN_STATE = 20;
+export { GROUPS_IN_STATE };
 
 /** A group buy (拼团) as the room and its watchers see it. `taken`: places held or paid. */
 export const GroupProgress = z.object({
@@ -157,12 +152,14 @@ export const GroupProgress = z.object({
   activityId: z.string(),
   productId: z.string(),
   status: z.enum(["pending", "open", "complete", "failed"]),
+  /** leader_pays: open once the leader paid; join_first: members join, and all pay once it is full. */
+  flow: z.enum(["leader_pays", "join_first"]),
   size: z.number().int(),
   taken: z.number().int(),
   paid: z.number().int(),
   left: z.number().int(),
-  /** null until the leader has paid. */
-  endsAt: z.number().int().nullable(),
+  /** The group's deadline (ms); a pending leader-pays group: its leader's pay deadline. */
+  endsAt: z.number().int(),
 });
 export type GroupProgress = z.infer<typeof GroupProgress>;
 
@@ -174,15 +171,15 @@ export type StreamStatus = z.infer<typeof StreamStatus>;
 
 // ---------- server pushes: events (ordered, with seq, recoverable) ----------
 
-export const CommentEvent = z.object({ type: z.literal("comment"), seq: z.number().int(), comment: Comment });
+export const CommentEvent = z.object({ type: z.literal(EVENT.COMMENT), seq: z.number().int(), comment: Comment });
 export const CommentDeletedEvent = z.object({
-  type: z.literal("comment_deleted"),
+  type: z.literal(EVENT.COMMENT_DELETED),
   seq: z.number().int(),
   commentId: z.string(),
 });
 /** Someone just bought: paid orders of one product, gathered for half a second; never sampled. */
 export const PurchaseEvent = z.object({
-  type: z.literal("purchase"),
+  type: z.literal(EVENT.PURCHASE),
   seq: z.number().int(),
   purchase: z.object({
     /** The first buyer's masked name. */
@@ -202,30 +199,30 @@ export type UnsequencedEvent = RoomEvent extends infer E ? (E extends RoomEvent 
 
 // ---------- server pushes: state (conflated, latest value wins, part of the snapshot) ----------
 
-export const ViewerCountPush = z.object({ type: z.literal("viewer_count"), count: z.number().int() });
-export const LikeCountPush = z.object({ type: z.literal("like_count"), count: z.number().int() });
+export const ViewerCountPush = z.object({ type: z.literal(STATE.VIEWER_COUNT), count: z.number().int() });
+export const LikeCountPush = z.object({ type: z.literal(STATE.LIKE_COUNT), count: z.number().int() });
 export const HighlightPush = z.object({
-  type: z.literal("product_highlight"),
+  type: z.literal(STATE.PRODUCT_HIGHLIGHT),
   productId: z.string().nullable(),
   product: Bubble.nullable(),
 });
-export const StreamStartPush = z.object({ type: z.literal("stream_start"), streamId: z.string(), at: z.number() });
-export const StreamEndPush = z.object({ type: z.literal("stream_end"), streamId: z.string(), at: z.number() });
-export const PinnedPush = z.object({ type: z.literal("pinned"), pin: Pin.nullable() });
-export const SlowModePush = z.object({ type: z.literal("slow_mode"), seconds: z.number().int() });
+export const StreamStartPush = z.object({ type: z.literal(STATE.STREAM_START), streamId: z.string(), at: z.number() });
+export const StreamEndPush = z.object({ type: z.literal(STATE.STREAM_END), streamId: z.string(), at: z.number() });
+export const PinnedPush = z.object({ type: z.literal(STATE.PINNED), pin: Pin.nullable() });
+export const SlowModePush = z.object({ type: z.literal(STATE.SLOW_MODE), seconds: z.number().int() });
 /** The room's live flash sale and its units left (conflated); null when none runs. */
-export const FlashSalePush = z.object({ type: z.literal("flash_sale"), sale: FlashSale.nullable() });
+export const FlashSalePush = z.object({ type: z.literal(STATE.FLASH_SALE), sale: FlashSale.nullable() });
 /** Scheduled pushes still to come, soonest first. */
-export const UpcomingProductsPush = z.object({ type: z.literal("upcoming_products"), items: z.array(ScheduledBubble) });
+export const UpcomingProductsPush = z.object({ type: z.literal(STATE.UPCOMING_PRODUCTS), items: z.array(ScheduledBubble) });
 /** "Starts in …": a scheduled push is about to become the bubble; null when it fired or was cancelled. */
-export const ProductCountdownPush = z.object({ type: z.literal("product_countdown"), countdown: Countdown.nullable() });
-export const CouponPush = z.object({ type: z.literal("coupon"), coupon: LiveCoupon.nullable() });
+export const ProductCountdownPush = z.object({ type: z.literal(STATE.PRODUCT_COUNTDOWN), countdown: Countdown.nullable() });
+export const CouponPush = z.object({ type: z.literal(STATE.COUPON), coupon: LiveCoupon.nullable() });
 /** A group of this room's products changed; complete and failed groups leave the room's state. */
 /** In a room, `groups` is the room's open groups after this change (the state to keep); watchers get `group` only. */
 const roomGroups = z.array(GroupProgress).optional();
-export const GroupProgressPush = z.object({ type: z.literal("group_progress"), group: GroupProgress, groups: roomGroups });
-export const GroupCompletePush = z.object({ type: z.literal("group_complete"), group: GroupProgress, groups: roomGroups });
-export const GroupFailedPush = z.object({ type: z.literal("group_failed"), group: GroupProgress, groups: roomGroups });
+export const GroupProgressPush = z.object({ type: z.literal(STATE.GROUP_PROGRESS), group: GroupProgress, groups: roomGroups });
+export const GroupCompletePush = z.object({ type: z.literal(STATE.GROUP_COMPLETE), group: GroupProgress, groups: roomGroups });
+export const GroupFailedPush = z.object({ type: z.literal(STATE.GROUP_FAILED), group: GroupProgress, groups: roomGroups });
 export const StatePush = z.discriminatedUnion("type", [
   UpcomingProductsPush,
   ProductCountdownPush,
@@ -255,9 +252,11 @@ export const RoomState = z.object({
   groups: z.array(GroupProgress),
 });
 export type RoomState = z.infer<typeof RoomState>;
+/** Saves one field of a room's state for every node and pushes `push` to the room's viewers. */
+export type SetRoomState = <K extends keyof RoomState>(roomId: string, field: K, value: RoomState[K], push: StatePush) => Promise<void>;
 
 export const SnapshotPush = z.object({
-  type: z.literal("snapshot"),
+  type: z.literal(SNAPSHOT),
   /** false: the client's position could not be served; drop local events and start from this. */
   recovered: z.boolean(),
   epoch: z.string(),
@@ -275,18 +274,30 @@ export const SnapshotPush = z.object({
 export type SnapshotPush = z.infer<typeof SnapshotPush>;
 
 /** Opt-in (`?batch=1`): the events of one tick in one frame, oldest first. */
-export const BatchPush = z.object({ type: z.literal("batch"), epoch: z.string(), events: z.array(RoomEvent) });
+export const BatchPush = z.object({ type: z.literal(BATCH), epoch: z.string(), events: z.array(RoomEvent) });
 
 // ---------- server replies ----------
 
-export const AckReply = z.object({ type: z.literal("ack"), id: z.string() });
-export const PongReply = z.object({ type: z.literal("pong"), id: z.string().optional() });
+/** Raw WebSocket clients get an ack only for a command with an `id`; socket.io's ack callback always does. */
+export const AckReply = z.object({
+  type: z.literal(REPLY.ACK),
+  id: z.string().optional(),
+  /** The event's seq (comments, deleted comments). */
+  seq: z.number().int().optional(),
+  /** The comment was sampled out: it has no seq and only its sender saw it. */
+  sampled: z.boolean().optional(),
+});
+export const PongReply = z.object({ type: z.literal(REPLY.PONG), id: z.string().optional() });
 export const ErrorReply = z.object({
-  type: z.literal("error"),
+  type: z.literal(REPLY.ERROR),
   code: z.string(),
   message: z.string(),
   id: z.string().optional(),
 });
+
+/** What answers a client command. */
+export const Reply = z.discriminatedUnion("type", [AckReply, PongReply, ErrorReply]);
+export type Reply = z.infer<typeof Reply>;
 
 export const ServerMessage = z.discriminatedUnion("type", [
   CommentEvent,
@@ -321,7 +332,7 @@ export type ServerToClientEvents = {
 export type ClientToServerEvents = {
   [K in ClientCommandType]: (
     message: Omit<Extract<ClientCommand, { type: K }>, "type">,
-    ack?: (reply: z.infer<typeof AckReply> | z.infer<typeof ErrorReply> | z.infer<typeof PongReply>) => void,
+    ack?: (reply: Reply) => void,
   ) => void;
 };
 

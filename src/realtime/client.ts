@@ -1,11 +1,5 @@
+import type { Identity } from "../auth/identity.js";
 import type { Role, RoomEvent } from "../protocol/messages.js";
-
-/** Who is behind a connection, from the server's own records; null for an anonymous watcher. */
-export interface Identity {
-  userId: string;
-  username: string;
-  admin: boolean;
-}
 
 /** One live-room connection, whatever its transport. */
 export interface RoomClient {

@@ -1,9 +1,10 @@
 import { AppError } from "../protocol/errors.js";
-import { CLIENT_COMMAND_TYPES, ClientCommand } from "../protocol/messages.js";
+import { asAppError } from "../unavailable.js";
+import { CLIENT_COMMAND_TYPES, ClientCommand, type Reply } from "../protocol/messages.js";
 import type { Logger } from "../log.js";
 import type { Metrics } from "../metrics.js";
 import type { RoomClient } from "./client.js";
-import type { Hub, Reply } from "./hub.js";
+import type { Hub } from "./hub.js";
 
 const KNOWN_TYPES: ReadonlySet<string> = new Set(CLIENT_COMMAND_TYPES);
 
@@ -28,10 +29,10 @@ const correlationOf = (raw: unknown): string | undefined => {
   return typeof id === "string" && id.length <= 64 ? id : undefined;
 };
 
-export type ErrorFrame = { type: "error"; code: string; message: string; id?: string };
+export type ErrorFrame = Extract<Reply, { type: "error" }>;
 
 export function toErrorFrame(err: unknown, id: string | undefined): ErrorFrame {
-  const e = err instanceof AppError ? err : new AppError("INTERNAL");
+  const e = asAppError(err) ?? new AppError("INTERNAL");
   return id === undefined ? { type: "error", code: e.code, message: e.message } : { type: "error", code: e.code, message: e.message, id };
 }
 
@@ -43,7 +44,7 @@ export function dispatch(
   deps: { hub: Hub; log: Logger; metrics: Metrics },
   client: RoomClient,
   raw: unknown,
-  reply: (message: Reply | ErrorFrame) => void,
+  reply: (message: Reply) => void,
 ) {
   let cmd: ClientCommand;
   try {

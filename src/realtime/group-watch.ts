@@ -1,9 +1,11 @@
-import uWS, { type TemplatedApp } from "uWebSockets.js";
-import type { Redis } from "ioredis";
+import uWS, { type TemplatedApp, type WebSocket } from "uWebSockets.js";
+import type { RedisClient } from "../redis/connect.js";
 import type { Server } from "socket.io";
 import type { Logger } from "../log.js";
-import type { OriginCheck } from "../http/origin.js";
-import { copyHeaders, errorBody, writeResult } from "../http/uws-http.js";
+import type { OriginCheck } from "../uws/origin.js";
+import { copyHeaders, remoteAddressOf } from "../uws/request.js";
+import type { ConnectionsPerIp } from "./connections-per-ip.js";
+import { errorBody, writeResult } from "../uws/response.js";
 import { AppError } from "../protocol/errors.js";
 import type { GroupProgress } from "../protocol/messages.js";
 import { groupPush } from "../groups/group-feed.js";
@@ -14,14 +16,24 @@ const GROUP_ID = /^[A-Za-z0-9_-]{1,64}$/;
 const topic = (groupId: string) => `g|${groupId}`;
 const ioRoom = (groupId: string) => `group:${groupId}`;
 
+/** A raw WebSocket watcher: its group, the client's address, and which upgrade made it. */
+interface Watcher {
+  groupId: string;
+  address: string;
+  upgrade: number;
+}
+
 export interface GroupWatchDeps {
   app: TemplatedApp;
   io: Server;
-  subscriber: Redis;
+  subscriber: RedisClient;
   channel: string;
   log: Logger;
   originAllowed: OriginCheck;
   progress: (groupId: string) => Promise<GroupProgress | null>;
+  /** Live sockets per client address, shared with the live room's transports. */
+  connections: ConnectionsPerIp;
+  trustProxy: boolean;
 }
 
 /**
@@ -31,8 +43,16 @@ export interface GroupWatchDeps {
  */
 export function attachGroupWatch(deps: GroupWatchDeps) {
   const { app, io, log } = deps;
+  /**
+   * Sockets opened by an upgrade still in progress, by upgrade. A watcher is subscribed and sent the
+   * group as it was read right after its upgrade's cork returns, in the same turn (so no change is
+   * missed), not from `open`: with the upgrade made in a cork after an await, uWS writes from `open`
+   * can make uWS close the new socket at once (1006, no reason; uWebSockets.js issue 1108).
+   */
+  const opening = new Map<number, WebSocket<Watcher>>();
+  let upgrades = 0;
 
-  app.ws<{ groupId: string; first: string }>("/group-buy/:id/ws", {
+  app.ws<Watcher>("/group-buy/:id/ws", {
     compression: uWS.DISABLED,
     maxPayloadLength: 1024,
     maxBackpressure: 64 * 1024,
@@ -42,32 +62,49 @@ export function attachGroupWatch(deps: GroupWatchDeps) {
     upgrade: (res, req, context) => {
       const groupId = req.getParameter(0) ?? "";
       const headers = copyHeaders(req);
+      const address = remoteAddressOf(res, req, deps.trustProxy);
       let aborted = false;
       res.onAborted(() => (aborted = true));
       void (async () => {
+        let placed = false;
         try {
+          deps.connections.take(address);
+          placed = true;
           if (!deps.originAllowed(headers.origin)) throw new AppError("ORIGIN_NOT_ALLOWED");
           const p = GROUP_ID.test(groupId) ? await deps.progress(groupId) : null;
           if (!p) throw new AppError("NOT_FOUND", "No such group.");
           if (aborted) return;
+          const upgrade = ++upgrades;
+          const first = JSON.stringify(groupPush(p));
           res.cork(() =>
             res.upgrade(
-              { groupId, first: JSON.stringify(groupPush(p)) },
+              { groupId, address, upgrade },
               headers["sec-websocket-key"] ?? "",
               headers["sec-websocket-protocol"] ?? "",
               headers["sec-websocket-extensions"] ?? "",
               context,
             ),
           );
+          placed = false; // the socket holds it now, until its close
+          const ws = opening.get(upgrade);
+          opening.delete(upgrade);
+          // Gone when uWS closed it meanwhile (its close has run).
+          ws?.cork(() => {
+            ws.subscribe(topic(groupId));
+            ws.send(first, false);
+          });
         } catch (err) {
           if (!aborted) res.cork(() => writeResult(res, errorBody(err)));
+        } finally {
+          if (placed) deps.connections.release(address);
         }
       })();
     },
-    open: (ws) => {
-      const { groupId, first } = ws.getUserData();
-      ws.subscribe(topic(groupId));
-      ws.send(first, false);
+    open: (ws) => void opening.set(ws.getUserData().upgrade, ws),
+    close: (ws) => {
+      const { address, upgrade } = ws.getUserData();
+      opening.delete(upgrade);
+      deps.connections.release(address);
     },
     message: (ws, data, isBinary) => {
       // Only pings are understood here; anything else gets an error frame.

@@ -1,8 +1,9 @@
 import type { Logger } from "../log.js";
-import { StatePush, type RoomState } from "../protocol/messages.js";
+import type { StatePush, RoomState } from "../protocol/messages.js";
+import type { RoomBroker, RoomMessage, Subscription } from "./broker/broker.js";
 import type { EventEntry, FanoutSink } from "./client.js";
-import { parseEventFrame, withGroup, type LocalRoom } from "./room.js";
-import { CHANNEL_CONTROL, CHANNEL_EVENTS, CHANNEL_STATE, type LoadedRoom, type RoomStore } from "./room-store.redis.js";
+import { parseEventFrame, type LocalRoom } from "./room.js";
+import { withTimeout } from "../unavailable.js";
 
 const GAP_RETRIES = 5;
 
@@ -31,122 +32,170 @@ export function statePushes(before: RoomState, after: RoomState, streamId: strin
 }
 
 /**
- * Keeps each LocalRoom in step with its Redis channel and stream, and hands what changes to the
- * sinks. Events go out once each, in seq order: duplicates are dropped, gaps are filled from the
- * stream (retrying) before anything later, a lost subscription is caught up with a reload, and a
- * seq that went backwards inside an epoch voids the epoch.
+ * Drives each LocalRoom's life (`room-life.ts`) and keeps the room in step with the broker, handing
+ * what changes to the sinks. Events go out once each, in seq order: duplicates are dropped, gaps are
+ * filled from the broker's history (retrying) before anything later, an interrupted subscription is
+ * caught up with a reload, and a seq that went backwards inside an epoch voids the epoch. The only
+ * writer of a room's phase.
  */
 export class RoomFeed {
+  private readonly subscriptions = new WeakMap<LocalRoom, Subscription>();
+
   constructor(
-    private readonly store: RoomStore,
+    private readonly broker: RoomBroker,
     private readonly sinks: readonly FanoutSink[],
     private readonly log: Logger,
     private readonly ringSize: number,
   ) {}
 
-  /** A message from the room's channel. Never throws. */
-  receive(room: LocalRoom, message: string) {
+  /** Subscribes, then loads: the room is live when this resolves, closed when it throws. */
+  async open(room: LocalRoom, timeoutMs: number) {
+    const id = room.stream.id;
+    const subscribing = this.broker.subscribe(id, { message: (m) => this.receive(room, m), missed: () => this.resync(room) });
     try {
-      if (!room.ready || room.fillingGap) room.backlog.push(message);
-      else this.apply(room, message);
+      const subscription = await withTimeout(subscribing, timeoutMs, "subscribe");
+      if (room.life.closed) await subscription.close();
+      else this.subscriptions.set(room, subscription);
+      const stored = await withTimeout(this.broker.load(id, this.ringSize), timeoutMs, "load");
+      if (room.life.closed) return;
+      room.load(stored);
+      room.life.on("loaded");
+      this.drain(room);
     } catch (err) {
-      this.log.error({ err, roomId: room.stream.id }, "bad channel message");
+      room.life.on("close");
+      // A subscription that comes after its timeout is left at once.
+      void subscribing.then((s) => s.close()).catch(() => {});
+      this.subscriptions.delete(room);
+      throw err;
     }
   }
 
-  /** First load after subscribing: adopt Redis's view, then what arrived meanwhile. */
-  adopt(room: LocalRoom, loaded: LoadedRoom) {
-    room.load(loaded);
-    room.ready = true;
-    this.drain(room);
+  /** Closes the room here: nothing more is applied or delivered, and its subscription ends. */
+  async close(room: LocalRoom) {
+    room.life.on("close");
+    const subscription = this.subscriptions.get(room);
+    this.subscriptions.delete(room);
+    await subscription?.close();
+  }
+
+  /** A message of the room's subscription. Never throws. */
+  private receive(room: LocalRoom, message: RoomMessage) {
+    try {
+      if (!room.life.hold(message)) this.apply(room, message);
+    } catch (err) {
+      this.log.error({ err, roomId: room.stream.id }, "bad room message");
+    }
+  }
+
+  /**
+   * The counts report's position of the room, a whole interval after the previous one: when this
+   * node is still behind that one (a lost last message, a missed epoch), it catches up.
+   */
+  checkPosition(room: LocalRoom, position: { epoch: string | null; seq: number }) {
+    const prev = room.life.reported(position);
+    if (!prev?.epoch || room.life.phase !== "live") return;
+    const behind = prev.epoch !== room.epoch ? position.epoch === prev.epoch : room.lastSeq < prev.seq;
+    if (behind) this.resync(room);
   }
 
   /**
    * Catches a room up after its subscription may have missed messages (reconnect, or counts that
    * disagree): reloads state and mutes, delivers missing events, or resyncs under a new epoch.
    */
-  async resync(room: LocalRoom) {
-    if (room.disposed || !room.ready) return;
-    room.ready = false;
+  private resync(room: LocalRoom) {
+    const from = room.life.phase;
+    if (room.life.on("resync") === "resyncing" && from !== "resyncing") this.settle(room, this.reload(room));
+  }
+
+  /** Catch-up work runs on its own; what it throws is logged, never left unhandled. */
+  private settle(room: LocalRoom, work: Promise<void>) {
+    work.catch((err: unknown) => this.log.error({ err, roomId: room.stream.id }, "room catch-up failed"));
+  }
+
+  private async reload(room: LocalRoom) {
     try {
-      const loaded = await this.store.load(room.stream.id, this.ringSize);
-      if (room.disposed) return;
+      const stored = await this.broker.load(room.stream.id, this.ringSize);
+      if (room.life.closed) return;
       const before = room.state;
-      if (loaded.epoch !== room.epoch) {
-        room.load(loaded);
+      if (stored.epoch !== room.epoch) {
+        room.load(stored);
         this.pushAll(room, room.snapshotFrame(false, null));
       } else {
-        room.adoptStateFrom(loaded);
+        room.adoptStateFrom(stored);
         for (const push of statePushes(before, room.state, room.stream.id, Date.now())) this.pushAll(room, JSON.stringify(push));
-        if (loaded.seq > room.lastSeq) await this.fetchMissing(room, loaded.seq);
+        if (stored.seq > room.lastSeq) await this.fetchMissing(room, stored.seq);
       }
     } catch (err) {
       this.log.warn({ err, roomId: room.stream.id }, "room resync failed");
     } finally {
-      room.ready = true;
+      room.life.on("resynced");
       this.drain(room);
     }
   }
 
+  /** Applies held messages while the room stays live. */
   private drain(room: LocalRoom) {
-    while (room.backlog.length > 0 && room.ready && !room.fillingGap && !room.disposed) {
-      this.apply(room, room.backlog.shift()!);
+    for (let m = room.life.nextHeld(); m; m = room.life.nextHeld()) this.apply(room, m);
+  }
+
+  private apply(room: LocalRoom, message: RoomMessage) {
+    switch (message.kind) {
+      case "events":
+        return this.applyEvents(room, message);
+      case "state":
+        return this.applyState(room, message.push, message.frame);
+      case "mute":
+        return room.setMute(message.userId, message.until);
+      case "words":
+        return room.setWords(message.words);
     }
   }
 
-  private apply(room: LocalRoom, message: string) {
-    const kind = message[0];
-    if (kind === CHANNEL_EVENTS) this.applyEvents(room, message);
-    else if (kind === CHANNEL_STATE) this.applyState(room, message.slice(1));
-    else if (kind === CHANNEL_CONTROL) this.applyControl(room, message.slice(1));
-  }
-
-  private applyEvents(room: LocalRoom, message: string) {
-    const nl = message.indexOf("\n");
-    const epoch = message.slice(1, nl);
+  private applyEvents(room: LocalRoom, message: Extract<RoomMessage, { kind: "events" }>) {
+    const { epoch } = message;
     if (epoch !== room.epoch) {
       room.resetEpoch(epoch);
       this.pushAll(room, room.snapshotFrame(false, null));
     }
     const entries: EventEntry[] = [];
-    for (const frame of message.slice(nl + 1).split("\n")) {
+    for (const frame of message.frames) {
       const entry = parseEventFrame(frame);
       if (!entry) continue;
       if (entry.seq > room.lastSeq) entries.push(entry);
       else if (room.frameAt(entry.seq) !== undefined && room.frameAt(entry.seq) !== frame) {
-        // Same (epoch, seq), different event: Redis lost writes (failover, restore). Void the epoch.
+        // Same (epoch, seq), different event: the broker lost writes (failover, restore). Void the epoch.
         this.log.error({ roomId: room.stream.id, seq: entry.seq }, "room sequence went backwards");
-        void this.store.rotateEpoch(room.stream.id, epoch).catch((err: unknown) => this.log.error({ err }, "epoch rotation failed"));
+        void this.broker.rotateEpoch(room.stream.id, epoch).catch((err: unknown) => this.log.error({ err }, "epoch rotation failed"));
         return;
       }
     }
     if (entries.length === 0) return;
     if (entries[0]!.seq > room.lastSeq + 1) {
-      room.backlog.unshift(message);
-      void this.fillGap(room, entries[0]!.seq - 1);
+      room.life.on("gap");
+      room.life.holdFirst(message);
+      this.settle(room, this.fillGap(room, entries[0]!.seq - 1));
       return;
     }
     this.deliver(room, entries);
   }
 
-  /** Redis pub/sub is at-most-once: a seq gap is filled from the room's stream before going on. */
+  /** Pub/sub is at most once: a seq gap is filled from the broker's history before going on. */
   private async fillGap(room: LocalRoom, upTo: number) {
-    room.fillingGap = true;
     try {
       await this.fetchMissing(room, upTo);
     } finally {
-      room.fillingGap = false;
-      this.drain(room);
+      if (room.life.on("filled") === "resyncing") await this.reload(room);
+      else this.drain(room);
     }
   }
 
-  /** Delivers lastSeq+1..upTo from the stream, retrying reads; what the stream no longer has is reported lost. */
+  /** Delivers lastSeq+1..upTo from the broker's history, retrying reads; what it no longer has is reported lost. */
   private async fetchMissing(room: LocalRoom, upTo: number) {
     const epoch = room.epoch;
     for (let attempt = 0; ; attempt++) {
       try {
-        const rows = await this.store.range(room.stream.id, room.lastSeq + 1, upTo);
-        if (room.disposed || room.epoch !== epoch) return;
+        const rows = await this.broker.history(room.stream.id, room.lastSeq + 1, upTo);
+        if (room.life.closed || room.epoch !== epoch) return;
         const entries = rows.map((r) => parseEventFrame(r.frame)).filter((e): e is EventEntry => e !== null);
         if (entries.length > 0) this.deliver(room, entries);
         break;
@@ -158,9 +207,8 @@ export class RoomFeed {
         await sleep(100 * 2 ** attempt);
       }
     }
-    if (room.lastSeq < upTo) {
+    if (room.lastSeq < upTo && !room.life.closed) {
       this.log.warn({ roomId: room.stream.id, from: room.lastSeq + 1, upTo }, "events lost");
-      room.lastSeq = upTo;
       // Positions inside the hole cannot be served any more: tell everyone to start from a snapshot.
       room.markHole(upTo);
       this.pushAll(room, room.snapshotFrame(false, null));
@@ -168,62 +216,19 @@ export class RoomFeed {
   }
 
   private deliver(room: LocalRoom, entries: EventEntry[]) {
-    if (room.disposed) return;
+    if (room.life.closed) return;
     for (const e of entries) room.remember(e);
     for (const sink of this.sinks) sink.events(room.stream.id, room.epoch, entries);
   }
 
-  private applyState(room: LocalRoom, frame: string) {
-    const parsed = StatePush.safeParse(JSON.parse(frame));
-    if (!parsed.success) return;
-    const push = parsed.data;
-    switch (push.type) {
-      case "product_highlight":
-        room.setState({ bubble: push.product });
-        break;
-      case "stream_start":
-        room.setState({ status: "live" });
-        break;
-      case "stream_end":
-        room.setState({ status: "ended" });
-        break;
-      case "pinned":
-        room.setState({ pinned: push.pin });
-        break;
-      case "slow_mode":
-        room.setState({ slowModeSec: push.seconds });
-        break;
-      case "flash_sale":
-        room.setState({ flashSale: push.sale });
-        break;
-      case "upcoming_products":
-        room.setState({ upcoming: push.items });
-        break;
-      case "product_countdown":
-        room.setState({ countdown: push.countdown });
-        break;
-      case "coupon":
-        room.setState({ coupon: push.coupon });
-        break;
-      case "group_progress":
-      case "group_complete":
-      case "group_failed":
-        room.setState({ groups: push.groups ?? withGroup(room.state.groups, push.group) });
-        break;
-    }
+  private applyState(room: LocalRoom, push: StatePush, frame: string) {
+    room.applyState(push);
     for (const sink of this.sinks) sink.push(room.stream.id, frame, push);
-  }
-
-  private applyControl(room: LocalRoom, json: string) {
-    const c = JSON.parse(json) as { kind?: string; userId?: unknown; until?: unknown };
-    if (c.kind !== "mute" || typeof c.userId !== "string" || typeof c.until !== "number") return;
-    if (c.until > 0) room.muted.set(c.userId, c.until);
-    else room.muted.delete(c.userId);
   }
 
   /** Sends one frame to every local client of the room (state, counts, snapshots). */
   pushAll(room: LocalRoom, frame: string) {
-    if (room.disposed) return;
+    if (room.life.closed) return;
     const message = JSON.parse(frame) as { type: string };
     for (const sink of this.sinks) sink.push(room.stream.id, frame, message);
   }

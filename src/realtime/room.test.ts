@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { RoomClient } from "./client.js";
+import { emptyRoomState } from "./broker/room-state.codec.js";
 import { LocalRoom, parseEventFrame } from "./room.js";
 
 const frame = (seq: number, role = "viewer", id = `c${seq}`) =>
@@ -7,8 +8,8 @@ const frame = (seq: number, role = "viewer", id = `c${seq}`) =>
 const entry = (seq: number, role?: string) => parseEventFrame(frame(seq, role))!;
 
 function roomWith(seqs: number[], ringSize = 4) {
-  const room = new LocalRoom({ id: "r", title: "T", hostId: "h" }, ringSize, 2);
-  room.load({ epoch: "e1", seq: seqs.at(-1) ?? 0, state: {}, muted: {}, recent: seqs.map((s) => ({ seq: s, frame: frame(s) })) });
+  const room = new LocalRoom({ id: "r", title: "T", hostId: "h" }, ringSize, 2, { now: 0 });
+  room.load({ epoch: "e1", seq: seqs.at(-1) ?? 0, state: emptyRoomState(), likes: 0, words: null, muted: new Map(), recent: seqs.map((s) => ({ seq: s, frame: frame(s) })) });
   return room;
 }
 
@@ -53,7 +54,7 @@ describe("LocalRoom", () => {
 
   it("expires mutes by time", () => {
     const room = roomWith([]);
-    room.muted.set("u1", 1000);
+    room.setMute("u1", 1000);
     expect(room.isMuted("u1", 999)).toBe(true);
     expect(room.isMuted("u1", 1000)).toBe(false);
     expect(room.muted.has("u1")).toBe(false);

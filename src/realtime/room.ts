@@ -1,18 +1,10 @@
-import {
-  GROUPS_IN_STATE,
-  RoomEvent,
-  type Bubble,
-  type Countdown,
-  type FlashSale,
-  type GroupProgress,
-  type LiveCoupon,
-  type Pin,
-  type RoomState,
-  type ScheduledBubble,
-  type StreamStatus,
-} from "../protocol/messages.js";
+import { RoomEvent, type RoomState, type StatePush } from "../protocol/messages.js";
+import { applyStatePush } from "../protocol/client.js";
+import type { StoredRoom } from "./broker/broker.js";
+import { emptyRoomState } from "./broker/room-state.codec.js";
 import type { EventEntry, RoomClient } from "./client.js";
-import type { LoadedRoom } from "./room-store.redis.js";
+import { RoomLife } from "./room-life.js";
+import { RoomPresence } from "./room-presence.js";
 
 export interface StreamInfo {
   id: string;
@@ -36,64 +28,101 @@ export function parseEventFrame(frame: string): EventEntry | null {
 }
 
 /**
- * One room as this node sees it: its members here, the latest state, and a ring of recent events.
- * All mutation is synchronous, so a join that sends history and starts live delivery in one turn
- * of the event loop can neither miss nor repeat an event.
+ * One room as this node sees it: the latest state, a ring of recent events, its life (`RoomLife`,
+ * driven by the feed) and who is here (`RoomPresence`, kept by the hub). Every field changes only
+ * through this class's methods, and all mutation is synchronous, so a join that sends history and
+ * starts live delivery in one turn of the event loop can neither miss nor repeat an event.
  */
 export class LocalRoom {
-  readonly members = new Set<RoomClient>();
-  epoch = "";
-  lastSeq = 0;
-  state: RoomState = emptyRoomState();
-  muted = new Map<string, number>();
-  viewerCount = 0;
-  likeCount = 0;
-  /** Likes received here since the last counts report. */
-  likeDelta = 0;
+  readonly life = new RoomLife();
+  readonly presence: RoomPresence;
+  private currentEpoch = "";
+  private last = 0;
+  private current: RoomState = emptyRoomState();
+  private readonly mutes = new Map<string, number>();
+  private viewers = 0;
+  private likes = 0;
+  private ownWords: readonly string[];
   /** Per-user time of the last accepted comment, for slow mode. */
-  readonly lastCommentAt = new Map<string, number>();
-  ready = false;
-  /** Loaded from Redis at least once: a room that is only resyncing (not ready) is still this node's room. */
-  loaded = false;
-  disposed = false;
-  emptySince: number | null = null;
-  /** Redis's epoch and seq at the last counts report, to notice messages this node never got. */
-  reported: { epoch: string | null; seq: number } | null = null;
-  /** Channel messages that arrived before the initial load finished, or while a gap is filled. */
-  readonly backlog: string[] = [];
-  fillingGap = false;
-
+  private readonly lastComments = new Map<string, number>();
   private ring: EventEntry[] = [];
   private snapshotCore: string | null = null;
+  private recentCore = "";
 
   constructor(
     readonly stream: StreamInfo,
     private readonly ringSize: number,
     private readonly recentComments: number,
-  ) {}
+    opts: { now: number; words?: readonly string[] },
+  ) {
+    this.presence = new RoomPresence(opts.now);
+    this.ownWords = opts.words ?? [];
+  }
 
-  /** Adopts the room's shared state as loaded from Redis. */
-  load(loaded: LoadedRoom) {
-    this.loaded = true;
-    this.epoch = loaded.epoch;
-    this.lastSeq = loaded.seq;
-    this.state = stateFromHash(loaded.state);
-    this.likeCount = Number(loaded.state.likes ?? 0);
-    this.muted = new Map(Object.entries(loaded.muted).map(([u, until]) => [u, Number(until)]));
+  get epoch() {
+    return this.currentEpoch;
+  }
+
+  get lastSeq() {
+    return this.last;
+  }
+
+  get state(): RoomState {
+    return this.current;
+  }
+
+  get muted(): ReadonlyMap<string, number> {
+    return this.mutes;
+  }
+
+  get viewerCount() {
+    return this.viewers;
+  }
+
+  get likeCount() {
+    return this.likes;
+  }
+
+  /** The host's own sensitive words (the broker's, else the stream's stored list). */
+  get words(): readonly string[] {
+    return this.ownWords;
+  }
+
+  /** Adopts the room as the broker holds it: sequence, history, state, counts and mutes. */
+  load(stored: StoredRoom) {
+    this.currentEpoch = stored.epoch;
+    this.last = stored.seq;
     this.ring = [];
-    for (const r of loaded.recent) {
+    for (const r of stored.recent) {
       const entry = parseEventFrame(r.frame);
       if (entry) this.remember(entry);
     }
+    this.adoptStateFrom(stored);
+  }
+
+  /** Takes state, counts, words and mutes from a reload, keeping this node's events. */
+  adoptStateFrom(stored: StoredRoom) {
+    this.current = stored.state;
+    this.likes = stored.likes;
+    this.mutes.clear();
+    for (const [user, until] of stored.muted) this.mutes.set(user, until);
+    // A lost store keeps the stream's stored list.
+    if (stored.words) this.ownWords = stored.words;
     this.snapshotCore = null;
   }
 
-  /** Takes state, counts and mutes from a reload, keeping this node's events. */
-  adoptStateFrom(loaded: LoadedRoom) {
-    this.state = stateFromHash(loaded.state);
-    this.likeCount = Number(loaded.state.likes ?? 0);
-    this.muted = new Map(Object.entries(loaded.muted).map(([u, until]) => [u, Number(until)]));
+  applyState(push: StatePush) {
+    this.current = applyStatePush(this.current, push);
     this.snapshotCore = null;
+  }
+
+  setMute(userId: string, until: number) {
+    if (until > 0) this.mutes.set(userId, until);
+    else this.mutes.delete(userId);
+  }
+
+  setWords(words: readonly string[]) {
+    this.ownWords = words;
   }
 
   /** The stored frame of event `seq`, if the ring still holds it. */
@@ -104,23 +133,24 @@ export class LocalRoom {
     return e?.seq === seq ? e.frame : undefined;
   }
 
-  /** Events up to `seq` were lost here: no position before it can be served from memory. */
+  /** Events up to `seq` were lost here: the room moves past them, and no position before it can be served from memory. */
   markHole(seq: number) {
+    this.last = Math.max(this.last, seq);
     this.ring = this.ring.filter((e) => e.seq > seq);
     this.snapshotCore = null;
   }
 
   /** Starts over under a new epoch: old positions and history are void. */
   resetEpoch(epoch: string) {
-    this.epoch = epoch;
-    this.lastSeq = 0;
+    this.currentEpoch = epoch;
+    this.last = 0;
     this.ring = [];
     this.snapshotCore = null;
   }
 
   /** Records an event that is being delivered now. Caller guarantees seq === lastSeq + 1. */
   remember(entry: EventEntry) {
-    this.lastSeq = Math.max(this.lastSeq, entry.seq);
+    this.last = Math.max(this.last, entry.seq);
     this.ring.push(entry);
     if (this.ring.length > this.ringSize) this.ring.splice(0, this.ring.length - this.ringSize);
     this.snapshotCore = null;
@@ -134,28 +164,38 @@ export class LocalRoom {
     return this.ring.filter((e) => e.seq > seq);
   }
 
-  setState(patch: Partial<RoomState>) {
-    this.state = { ...this.state, ...patch };
-    this.snapshotCore = null;
-  }
-
   setCounts(viewers: number, likes: number) {
-    if (viewers !== this.viewerCount || likes !== this.likeCount) this.snapshotCore = null;
-    this.viewerCount = viewers;
-    this.likeCount = likes;
+    if (viewers !== this.viewers || likes !== this.likes) this.snapshotCore = null;
+    this.viewers = viewers;
+    this.likes = likes;
   }
 
   isMuted(userId: string, now: number) {
-    const until = this.muted.get(userId);
+    const until = this.mutes.get(userId);
     if (until === undefined) return false;
     if (until > now) return true;
-    this.muted.delete(userId);
+    this.mutes.delete(userId);
     return false;
+  }
+
+  /** When `userId`'s last accepted comment was, for slow mode. */
+  lastCommentAt(userId: string): number | undefined {
+    return this.lastComments.get(userId);
+  }
+
+  noteComment(userId: string, now: number) {
+    this.lastComments.set(userId, now);
+  }
+
+  /** Forgets comment times slow mode no longer needs. */
+  sweepComments(now: number) {
+    const windowMs = this.current.slowModeSec * 1000;
+    for (const [user, at] of this.lastComments) if (now - at > windowMs) this.lastComments.delete(user);
   }
 
   /** The current state as seed-protocol frames: viewer count, the bubble, and the end if it ended. */
   stateFrames(): string[] {
-    const frames = [JSON.stringify({ type: "viewer_count", count: this.viewerCount })];
+    const frames = [JSON.stringify({ type: "viewer_count", count: this.viewers })];
     const bubble = this.state.bubble;
     if (bubble) frames.push(JSON.stringify({ type: "product_highlight", productId: bubble.productId, product: bubble }));
     if (this.state.status === "ended") frames.push(JSON.stringify({ type: "stream_end", streamId: this.stream.id, at: Date.now() }));
@@ -172,7 +212,7 @@ export class LocalRoom {
       this.snapshotCore =
         `"epoch":${JSON.stringify(this.epoch)},"seq":${this.lastSeq},` +
         `"stream":${JSON.stringify(this.stream)},"state":${JSON.stringify(this.state)},` +
-        `"viewerCount":${this.viewerCount},"likeCount":${this.likeCount}`;
+        `"viewerCount":${this.viewers},"likeCount":${this.likes}`;
       this.recentCore = `"recentComments":[${recent.join(",")}]`;
     }
     const comments = recovered ? `"recentComments":[]` : this.recentCore;
@@ -181,51 +221,5 @@ export class LocalRoom {
       : "";
     return `{"type":"snapshot","recovered":${recovered},${this.snapshotCore},${comments}${you}}`;
   }
-
-  private recentCore = "";
 }
 
-export const emptyRoomState = (): RoomState => ({
-  status: "idle",
-  bubble: null,
-  pinned: null,
-  slowModeSec: 0,
-  flashSale: null,
-  upcoming: [],
-  countdown: null,
-  coupon: null,
-  groups: [],
-});
-
-/** The room's open groups after a group push: progress updates in place (or adds), an end removes. */
-export function withGroup(groups: readonly GroupProgress[], group: GroupProgress): GroupProgress[] {
-  const rest = groups.filter((g) => g.id !== group.id);
-  if (group.status !== "open") return rest;
-  const at = groups.findIndex((g) => g.id === group.id);
-  const out = at >= 0 ? [...groups.slice(0, at), group, ...groups.slice(at + 1)] : [group, ...rest];
-  return out.slice(0, GROUPS_IN_STATE);
-}
-
-function parseJson<T>(raw: string | undefined): T | null {
-  if (!raw) return null;
-  try {
-    return JSON.parse(raw) as T;
-  } catch {
-    return null;
-  }
-}
-
-function stateFromHash(h: Record<string, string>): RoomState {
-  const status = (["idle", "live", "ended"] as const).find((s) => s === h.status) ?? "idle";
-  return {
-    status: status satisfies StreamStatus,
-    bubble: parseJson<Bubble>(h.bubble),
-    pinned: parseJson<Pin>(h.pinned),
-    slowModeSec: Number(h.slowModeSec ?? 0) || 0,
-    flashSale: parseJson<FlashSale>(h.flashSale),
-    upcoming: parseJson<ScheduledBubble[]>(h.upcoming) ?? [],
-    countdown: parseJson<Countdown>(h.countdown),
-    coupon: parseJson<LiveCoupon>(h.coupon),
-    groups: parseJson<GroupProgress[]>(h.groups) ?? [],
-  };
-}

@@ -1,19 +1,25 @@
 import uWS, { type TemplatedApp, type WebSocket } from "uWebSockets.js";
 import type { Config } from "../config.js";
-import type { Authenticate } from "../domain/auth.js";
-import { bearerToken } from "../domain/auth.js";
+import { bearerToken } from "../auth/authenticate.js";
+import type { Authenticate, Identity } from "../auth/identity.js";
 import type { Logger } from "../log.js";
 import type { Metrics } from "../metrics.js";
 import { AppError, CLOSE_CODES } from "../protocol/errors.js";
 import { Position } from "../protocol/messages.js";
-import type { OriginCheck } from "../http/origin.js";
-import { copyHeaders, errorBody, writeResult } from "../http/uws-http.js";
-import type { EventEntry, FanoutSink, Identity, RoomClient } from "./client.js";
+import type { OriginCheck } from "../uws/origin.js";
+import { copyHeaders, remoteAddressOf } from "../uws/request.js";
+import { errorBody, writeResult } from "../uws/response.js";
+import type { EventEntry, FanoutSink, RoomClient } from "./client.js";
 import { dispatch } from "./dispatch.js";
 import { batchFrame, type Hub } from "./hub.js";
+import type { SlowReaderSweep } from "./slow-readers.js";
+import type { RoomBans } from "./room-bans.js";
+import type { ConnectionsPerIp } from "./connections-per-ip.js";
 
 interface SocketData {
   streamId: string;
+  /** The client's address, holding one of its places (ConnectionsPerIp) until the socket closes. */
+  address: string;
   identity: Identity | null;
   batch: boolean;
   position: Position | null;
@@ -90,6 +96,12 @@ export interface RawTransportDeps {
   hub: Hub;
   authenticate: Authenticate;
   originAllowed: OriginCheck;
+  /** The node's slow-reader sweep (shared with socket.io). */
+  slowReaders: SlowReaderSweep;
+  /** Banned users are refused at the upgrade (403 BANNED). */
+  bans: Pick<RoomBans, "isBanned">;
+  /** Live sockets per client address (429 RATE_LIMITED at the upgrade past the limit). */
+  connections: ConnectionsPerIp;
 }
 
 /**
@@ -116,21 +128,26 @@ export function attachRawTransport(deps: RawTransportDeps) {
       const streamId = req.getParameter(0) ?? "";
       const query = new URLSearchParams(req.getQuery() ?? "");
       const headers = copyHeaders(req);
+      const address = remoteAddressOf(res, req, config.http.trustProxy);
       let aborted = false;
       res.onAborted(() => (aborted = true));
       void (async () => {
+        let placed = false;
         try {
           if (closing) throw new AppError("UNAVAILABLE");
+          deps.connections.take(address);
+          placed = true;
           if (!deps.originAllowed(headers.origin)) throw new AppError("ORIGIN_NOT_ALLOWED");
           if (!STREAM_ID.test(streamId)) throw new AppError("STREAM_NOT_FOUND");
           const token = bearerToken(headers.authorization) ?? query.get("token");
           const identity = token ? await deps.authenticate(token) : null;
           if (token && !identity) throw new AppError("AUTH_FAILED");
+          if (identity && deps.bans.isBanned(streamId, identity.userId)) throw new AppError("BANNED");
           const position = parsePosition(query);
           await hub.prepare(streamId);
           if (aborted) return;
           if (closing) throw new AppError("UNAVAILABLE");
-          const data: SocketData = { streamId, identity, batch: query.get("batch") === "1", position };
+          const data: SocketData = { streamId, address, identity, batch: query.get("batch") === "1", position };
           res.cork(() =>
             res.upgrade(
               data,
@@ -140,9 +157,12 @@ export function attachRawTransport(deps: RawTransportDeps) {
               context,
             ),
           );
+          placed = false; // the socket holds it now, until its close
         } catch (err) {
           if (!(err instanceof AppError)) log.error({ err, streamId }, "upgrade failed");
           if (!aborted) writeResult(res, errorBody(err));
+        } finally {
+          if (placed) deps.connections.release(address);
         }
       })();
     },
@@ -152,6 +172,7 @@ export function attachRawTransport(deps: RawTransportDeps) {
       const client = new RawClient(ws, data.identity, data.batch);
       data.client = client;
       clients.add(client);
+      deps.slowReaders.add(client);
       hub.join(client, data.streamId, data.position).catch((err: unknown) => {
         if (!(err instanceof AppError)) log.error({ err }, "join failed");
         const { body } = errorBody(err);
@@ -189,7 +210,8 @@ export function attachRawTransport(deps: RawTransportDeps) {
     },
 
     close: (ws, code) => {
-      const client = ws.getUserData().client;
+      const { client, address } = ws.getUserData();
+      deps.connections.release(address);
       if (!client) return;
       // uWS's own backpressure cut (1006) of a socket already known to be lagging.
       if (!client.closed && code === 1006 && client.lagging) {
@@ -198,28 +220,10 @@ export function attachRawTransport(deps: RawTransportDeps) {
       }
       client.closed = true;
       clients.delete(client);
+      deps.slowReaders.delete(client);
       hub.leave(client);
     },
   });
-
-  // Slow readers: past the soft limit they get critical events only; past the hard limit, closed.
-  let peak = 0;
-  const sweep = setInterval(() => {
-    let lagging = 0;
-    for (const c of clients) {
-      const buffered = c.bufferedAmount();
-      if (buffered > peak) metrics.sendBufferPeak.set((peak = buffered));
-      if (c.lagging) lagging++;
-      if (buffered >= config.ws.maxBackpressureBytes) {
-        metrics.slowConsumerClosed.inc();
-        metrics.dropped.inc({ reason: "slow_consumer" });
-        c.close(CLOSE_CODES.SLOW_CONSUMER.code, "slow consumer");
-      } else if (buffered >= config.ws.softBackpressureBytes && !c.lagging) {
-        c.setLagging(true);
-      }
-    }
-    metrics.lagging.set(lagging);
-  }, config.ws.sweepMs);
 
   const sink: FanoutSink = {
     events(roomId: string, epoch: string, entries: readonly EventEntry[]) {
@@ -266,7 +270,6 @@ export function attachRawTransport(deps: RawTransportDeps) {
     /** Stops accepting upgrades and closes every socket with SERVER_SHUTDOWN (clients reconnect elsewhere). */
     close() {
       closing = true;
-      clearInterval(sweep);
       for (const c of clients) c.close(CLOSE_CODES.SERVER_SHUTDOWN.code, "server shutdown");
     },
   };
@@ -276,7 +279,8 @@ function parsePosition(query: URLSearchParams): Position | null {
   const epoch = query.get("epoch");
   const seq = query.get("seq");
   if (epoch === null && seq === null) return null;
-  const parsed = Position.safeParse({ epoch, seq });
+  // Both or neither (a missing seq would otherwise be coerced to 0).
+  const parsed = Position.safeParse({ epoch, seq: seq ?? undefined });
   if (!parsed.success) throw new AppError("INVALID_PARAMS", "epoch and seq must be given together, seq a whole number.");
   return parsed.data;
 }

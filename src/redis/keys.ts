@@ -15,21 +15,44 @@ export function redisKeys(prefix: string) {
       events: (id: string) => `${room(id)}:events`,
       /** Hash: status, bubble, pinned, slowModeSec, likes. */
       state: (id: string) => `${room(id)}:state`,
-      /** Hash: nodeId -> "<count>:<expiresAtMs>". */
+      /** Hash: nodeId -> "<anonymous connections>:<expiresAtMs>", one entry per node with viewers of the room. */
       viewers: (id: string) => `${room(id)}:viewers`,
+      /** Hash: userId -> how many nodes that person watches the room from (signed-in viewers, counted once). */
+      people: (id: string) => `${room(id)}:people`,
+      /** Sorted set (all scores 0, read by range of names): "<nodeId>\t<userId>" for each person on each node. */
+      presence: (id: string) => `${room(id)}:presence`,
       /** Hash: userId -> muted-until ms. */
       muted: (id: string) => `${room(id)}:muted`,
       /** This second's budget of sampleable comments: "<unix second>:<used>". */
       budget: (id: string) => `${room(id)}:budget`,
       /** Sharded pub/sub channel of the room (SPUBLISH / SSUBSCRIBE). */
       channel: (id: string) => `${room(id)}:ch`,
+      /** Hash: stats bucket start ms -> "<viewers>:<likes>:<comments>" totals when the bucket began. */
+      stats: (id: string) => `${room(id)}:stats`,
     },
+    login: {
+      /** Staff sign-in attempts from one address in the current minute. */
+      ip: (address: string) => `${prefix}:login:ip:${address.replace(/[^0-9A-Za-z.]/g, "_")}`,
+      /** Failed sign-ins in a row for one username (by hash), and its lock; one hash tag per account. */
+      failures: (account: string) => `${prefix}:{login:${account}}:failures`,
+      lock: (account: string) => `${prefix}:{login:${account}}:lock`,
+    },
+    /** A route limit's counter for one client address or user in the current window ("ip" | "user"). */
+    rateLimit: (name: string, by: "ip" | "user", id: string) => `${prefix}:rl:${name}:${by}:${id.replace(/[^0-9A-Za-z._-]/g, "_")}`,
     flash: {
       /** Units left at the gate. */
       left: (id: string) => `${prefix}:{flash:${id}}:left`,
       /** Hash: userId -> units taken at the gate. */
       bought: (id: string) => `${prefix}:{flash:${id}}:bought`,
+      /** Hash: "<userId>\n<Idempotency-Key>" -> the gate's answer to that request. */
+      requests: (id: string) => `${prefix}:{flash:${id}}:requests`,
+      /** Hash: orderId -> a take not yet known in PostgreSQL. */
+      pending: (id: string) => `${prefix}:{flash:${id}}:pending`,
     },
+    /** Sharded channel of users whose sessions ended: every node closes their live sockets. */
+    sessionsChannel: `${prefix}:{sessions}:ch`,
+    /** Sharded channel of room bans, lifts and kicks: every node closes the user's sockets and updates its mirror. */
+    bansChannel: `${prefix}:{bans}:ch`,
     /** Sharded channel of every group-buy change, for nodes with watchers of a group. */
     groupsChannel: `${prefix}:{groups}:ch`,
     sandbox: {

@@ -79,8 +79,12 @@ export function createPayClient(opts: { apiBase: () => string; credentials: PayC
     const serial = headers["wechatpay-serial"];
     if (!timestamp || !nonceStr || !signature || !serial) throw new AppError("AUTH_FAILED", "Missing Wechatpay-* headers.");
     if (signature.startsWith(SIGNTEST_PREFIX)) throw new AppError("AUTH_FAILED", "Signature probe refused.");
-    if (!/^\d{1,12}$/.test(timestamp) || Math.abs(Date.now() / 1000 - Number(timestamp)) > TIMESTAMP_WINDOW_SEC) {
-      throw new AppError("AUTH_FAILED", "Timestamp outside the window.");
+    if (!/^\d{1,12}$/.test(timestamp)) throw new AppError("AUTH_FAILED", "Malformed Wechatpay-Timestamp.");
+    const skewSec = Math.round(Date.now() / 1000 - Number(timestamp));
+    if (Math.abs(skewSec) > TIMESTAMP_WINDOW_SEC) {
+      // A replay, or this node's clock is off: every genuine notification would then be refused too, so say which way and by how much.
+      const way = skewSec > 0 ? "behind" : "ahead of";
+      throw new AppError("AUTH_FAILED", `Timestamp ${Math.abs(skewSec)} s ${way} this node's clock (window ${TIMESTAMP_WINDOW_SEC} s): a replay, or a clock that is off.`, { skewSec });
     }
     const key = c.platformKeys[serial];
     if (!key) throw new AppError("AUTH_FAILED", "Unknown Wechatpay-Serial.");

@@ -74,6 +74,10 @@ export class WsClient {
   async until(predicate: (frames: Frame[]) => boolean, timeoutMs = 10_000, what = "condition") {
     const deadline = Date.now() + timeoutMs;
     while (!predicate(this.frames)) {
+      // No frame comes after a close: say so at once, with the code, instead of timing out.
+      if (this.closeCode !== null) {
+        throw new Error(`closed with ${this.closeCode} while waiting for ${what}; last frames: ${JSON.stringify(this.frames.slice(-5))}`);
+      }
       if (Date.now() > deadline) {
         throw new Error(`timed out waiting for ${what}; last frames: ${JSON.stringify(this.frames.slice(-5))}`);
       }

@@ -21,6 +21,13 @@ export function httpClient(baseUrl: string) {
 
 export type HttpClient = ReturnType<typeof httpClient>;
 
+/** The value of a metric's first line on the server's /metrics (0 when absent). */
+export async function metric(baseUrl: string, name: string) {
+  const text = await (await fetch(`${baseUrl}/metrics`)).text();
+  const line = text.split("\n").find((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`));
+  return line ? Number(line.split(" ").at(-1)) : 0;
+}
+
 let sn = 0;
 
 /** Creates a listed product with one SKU through the admin API. */

@@ -9,12 +9,15 @@ export function testRedisPrefix() {
     prefix,
     cleanup: async () => {
       const r = new Redis(redisUrl);
-      let cursor = "0";
-      do {
-        const [next, keys] = await r.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 1000);
-        cursor = next;
-        if (keys.length > 0) await r.unlink(...keys);
-      } while (cursor !== "0");
+      // The app's keys, and BullMQ's under the hash-tagged jobs prefix (`{<prefix>:jobs}:…`).
+      for (const pattern of [`${prefix}:*`, `{${prefix}:*`]) {
+        let cursor = "0";
+        do {
+          const [next, keys] = await r.scan(cursor, "MATCH", pattern, "COUNT", 1000);
+          cursor = next;
+          if (keys.length > 0) await r.unlink(...keys);
+        } while (cursor !== "0");
+      }
       await r.quit();
     },
   };

@@ -18,6 +18,14 @@ const baseEnv = (databaseUrl: string, prefix: string): EnvOverrides => ({
   REDIS_PREFIX: prefix,
   DATABASE_URL: databaseUrl,
   DATA_DIR: mkdtempSync(join(tmpdir(), "pinlive-test-")),
+  // Every test client comes from 127.0.0.1: limits are tested where they are set (test/rate-limits.test.ts).
+  RATE_LIMIT_LOGIN_PER_IP_PER_MIN: "1000000",
+  RATE_LIMIT_LOGIN_PER_USER_PER_MIN: "1000000",
+  RATE_LIMIT_ORDERS_PER_IP_PER_MIN: "1000000",
+  RATE_LIMIT_ORDERS_PER_USER_PER_MIN: "1000000",
+  RATE_LIMIT_UPLOADS_PER_IP_PER_MIN: "1000000",
+  RATE_LIMIT_UPLOADS_PER_USER_PER_MIN: "1000000",
+  WS_MAX_CONNECTIONS_PER_IP: "1000000",
 });
 
 /** The real server in this process, on a free port, against the machine's Redis and PostgreSQL. */
@@ -29,8 +37,8 @@ export async function startTestServer(databaseUrl: string, prefix: string, env: 
 
 export type TestServer = RunningServer & { url: string; ws: string };
 
-/** The real server as its own OS process (`node --import tsx src/main.ts`). */
-export async function spawnServer(databaseUrl: string, prefix: string, env: EnvOverrides = {}) {
+/** The real server as its own OS process (`node --import tsx src/main.ts`); it must be listening within `startTimeoutMs`. */
+export async function spawnServer(databaseUrl: string, prefix: string, env: EnvOverrides = {}, startTimeoutMs = 30_000) {
   const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
     env: { ...process.env, ...baseEnv(databaseUrl, prefix), LOG_LEVEL: "info", ...env },
     stdio: ["ignore", "pipe", "pipe"],
@@ -44,7 +52,7 @@ export async function spawnServer(databaseUrl: string, prefix: string, env: EnvO
     const timer = setTimeout(() => {
       child.kill("SIGKILL");
       reject(new Error(`server did not start:\n${output}`));
-    }, 30_000);
+    }, startTimeoutMs);
     child.stdout!.on("data", (chunk: Buffer) => {
       output += chunk.toString();
       const m = /"port":(\d+)[^\n]*"msg":"listening"/.exec(output);

@@ -3,6 +3,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import postgres from "postgres";
+import { encryptResource, responseMessage, sign } from "../../src/wechat/pay.crypto.js";
 import { testAddress, type HttpClient } from "./http.js";
 
 /** The sandbox's generated credentials, read from the database (tests act as WeChat with them). */
@@ -50,4 +51,53 @@ export async function wechatUser(call: HttpClient, nickname = "Mei") {
 /** What the mini program does with wx.requestPayment's parameters: the buyer pays in the sandbox. */
 export async function payInSandbox(call: HttpClient, params: Record<string, unknown>, notifyDelayMs = 0) {
   return (await call<{ errMsg: string }>("POST", "/sandbox/wechat/pay", { body: { ...params, notifyDelayMs } })).body.errMsg;
+}
+
+/** A forger's choices: another signing key, serial, timestamp or signature, or the resource encrypted under another APIv3 key. */
+export type NotificationOptions = { key?: string; serial?: string; timestamp?: number; signature?: string; apiV3Key?: string };
+
+/** A notification as WeChat Pay would send it (event and resource), signed with the sandbox's platform key unless `opts` says otherwise. */
+export function signedNotification(
+  secrets: Awaited<ReturnType<typeof sandboxSecrets>>,
+  eventType: string,
+  originalType: string,
+  resource: unknown,
+  opts: NotificationOptions = {},
+) {
+  const body = JSON.stringify({
+    id: `evt-${Math.random()}`,
+    create_time: new Date().toISOString(),
+    resource_type: "encrypt-resource",
+    event_type: eventType,
+    summary: "通知",
+    resource: encryptResource(opts.apiV3Key ?? secrets.apiV3Key!, JSON.stringify(resource), originalType, originalType),
+  });
+  const timestamp = String(opts.timestamp ?? Math.floor(Date.now() / 1000));
+  const nonceStr = "N0NCE";
+  const signature = opts.signature ?? sign(opts.key ?? secrets.platformPrivateKey!, responseMessage(timestamp, nonceStr, body));
+  return {
+    body,
+    headers: {
+      "content-type": "application/json",
+      "wechatpay-timestamp": timestamp,
+      "wechatpay-nonce": nonceStr,
+      "wechatpay-signature": signature,
+      "wechatpay-serial": opts.serial ?? secrets.platformKeyId!,
+    },
+  };
+}
+
+/** A TRANSACTION.SUCCESS resource as WeChat Pay sends it for a JSAPI payment of `totalFen` for the order. */
+export function transactionResource(secrets: Awaited<ReturnType<typeof sandboxSecrets>>, orderId: string, totalFen: number) {
+  return {
+    appid: secrets.appId,
+    mchid: secrets.mchid,
+    out_trade_no: orderId,
+    transaction_id: `4200${Date.now()}`,
+    trade_type: "JSAPI",
+    trade_state: "SUCCESS",
+    success_time: new Date().toISOString(),
+    payer: { openid: "o-test" },
+    amount: { total: totalFen, payer_total: totalFen, currency: "CNY" },
+  };
 }

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../../redis/connect.js";
 import { z } from "zod";
-import { parseInput, type Router } from "../../http/uws-http.js";
+import { parseInput, type Router } from "../../uws/router.js";
 import type { RedisKeys } from "../../redis/keys.js";
 import type { LoginCredentials } from "../credentials.js";
 
@@ -25,7 +25,7 @@ const CodeRequest = z.object({ openid: z.string().regex(/^[A-Za-z0-9_-]{6,64}$/)
  * exactly as api.weixin.qq.com does: HTTP 200 with `{openid, session_key}` or `{errcode, errmsg}`.
  * Codes live in Redis so any node's sandbox can redeem them, once.
  */
-export function loginSandboxRoutes(router: Router, deps: { redis: Redis; keys: RedisKeys; credentials: LoginCredentials }) {
+export function loginSandboxRoutes(router: Router, deps: { redis: RedisClient; keys: RedisKeys; credentials: LoginCredentials; latencyMs?: number }) {
   router.post("/sandbox/wechat/login-code", async (ctx) => {
     const input = parseInput(CodeRequest, ctx.body ?? {});
     const openid = input.openid ?? `o${randomBytes(14).toString("base64url")}`;
@@ -35,6 +35,7 @@ export function loginSandboxRoutes(router: Router, deps: { redis: Redis; keys: R
   });
 
   router.get("/sandbox/wechat/sns/jscode2session", async (ctx) => {
+    if (deps.latencyMs) await new Promise((r) => setTimeout(r, deps.latencyMs));
     const q = ctx.query;
     const fail = (errcode: number, errmsg: string) => ({ status: 200, body: { errcode, errmsg } });
     if (q.get("appid") !== deps.credentials.appId) return fail(WX_ERR.INVALID_APPID, "invalid appid");

@@ -1,0 +1,217 @@
+import type { RedisClient } from "../redis/connect.js";
+import type { RedisKeys } from "../redis/keys.js";
+
+// Every script works on one sale's four keys (one hash tag): KEYS = left, bought, requests, pending.
+//   left      units the gate may still hand out
+//   bought    hash userId -> units taken (the per-user limit)
+//   requests  hash "<userId>\n<Idempotency-Key>" -> the answer: "T|<hash>|<orderId>" taken, "R|<hash>|<code>" refused
+//   pending   hash orderId -> "<takenAtMs>|<qty>|<userId>|<request field>": taken here, not yet known in PostgreSQL;
+//             "-" before it: void, a reconcile is deciding it (no batch may write it any more)
+// A placeholder field "_" keeps each hash (and its TTL) alive from LOAD on.
+
+// ARGV: userId qty limit field hash orderId. Returns {0, record} seen before, {-3} not loaded,
+// {-1} over the limit, {-2} sold out, {1, left} taken.
+const TAKE = `
+local rec = redis.call('HGET', KEYS[3], ARGV[4])
+if rec then return {0, rec} end
+if redis.call('EXISTS', KEYS[1]) == 0 then return {-3} end
+local qty = tonumber(ARGV[2])
+local mine = tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '0')
+if mine + qty > tonumber(ARGV[3]) then
+  redis.call('HSET', KEYS[3], ARGV[4], 'R|' .. ARGV[5] .. '|LIMIT_EXCEEDED')
+  return {-1}
+end
+if tonumber(redis.call('GET', KEYS[1])) < qty then
+  redis.call('HSET', KEYS[3], ARGV[4], 'R|' .. ARGV[5] .. '|SOLD_OUT')
+  return {-2}
+end
+local t = redis.call('TIME')
+redis.call('HINCRBY', KEYS[2], ARGV[1], qty)
+redis.call('HSET', KEYS[3], ARGV[4], 'T|' .. ARGV[5] .. '|' .. ARGV[6])
+redis.call('HSET', KEYS[4], ARGV[6], (t[1] * 1000 + math.floor(t[2] / 1000)) .. '|' .. qty .. '|' .. ARGV[1] .. '|' .. ARGV[4])
+return {1, redis.call('DECRBY', KEYS[1], qty)}
+`;
+
+// ARGV: (orderId code)*. Gives back takes that will never be orders, each once (only while pending).
+// code '' forgets the request (our failure: a retry runs again); otherwise the refusal is remembered.
+const RELEASE = `
+local n = 0
+for i = 1, #ARGV, 2 do
+  local p = redis.call('HGET', KEYS[4], ARGV[i])
+  if p then
+    local _, qty, user, field = string.match(p, '^%-?(%d+)|(%d+)|([^|]*)|(.*)$')
+    qty = tonumber(qty)
+    redis.call('HDEL', KEYS[4], ARGV[i])
+    local mine = tonumber(redis.call('HGET', KEYS[2], user) or '0')
+    local back = math.min(qty, mine)
+    if back > 0 and redis.call('EXISTS', KEYS[1]) == 1 then
+      redis.call('HINCRBY', KEYS[2], user, -back)
+      redis.call('INCRBY', KEYS[1], back)
+    end
+    local rec = redis.call('HGET', KEYS[3], field)
+    if rec and string.sub(rec, 1, 2) == 'T|' and string.sub(rec, -#ARGV[i]) == ARGV[i] then
+      if ARGV[i + 1] == '' then
+        redis.call('HDEL', KEYS[3], field)
+      else
+        redis.call('HSET', KEYS[3], field, 'R|' .. string.match(rec, '^T|([^|]*)|') .. '|' .. ARGV[i + 1])
+      end
+    end
+    n = n + 1
+  end
+end
+return n
+`;
+
+// KEYS: left bought. ARGV: userId qty. Gives back units of a cancelled order (only to a loaded gate).
+const GIVE = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return -3 end
+local mine = tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '0')
+local qty = math.min(tonumber(ARGV[2]), mine)
+if qty <= 0 then return tonumber(redis.call('GET', KEYS[1])) end
+redis.call('HINCRBY', KEYS[2], ARGV[1], -qty)
+return redis.call('INCRBY', KEYS[1], qty)
+`;
+
+// ARGV: ttlMs left then (userId bought)*. Loads the gate from PostgreSQL once; a reload starts afresh.
+const LOAD = `
+if redis.call('SET', KEYS[1], ARGV[2], 'NX', 'PX', ARGV[1]) then
+  redis.call('DEL', KEYS[2], KEYS[3], KEYS[4])
+  redis.call('HSET', KEYS[2], '_', '0')
+  for i = 3, #ARGV, 2 do redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1]) end
+  redis.call('HSET', KEYS[3], '_', '_')
+  redis.call('HSET', KEYS[4], '_', '_')
+  for k = 2, 4 do redis.call('PEXPIRE', KEYS[k], ARGV[1]) end
+end
+return tonumber(redis.call('GET', KEYS[1]))
+`;
+
+// KEYS: pending. Redis's clock and every pending take.
+const PENDING = `return {redis.call('TIME'), redis.call('HGETALL', KEYS[1])}`;
+
+// KEYS: pending. ARGV: minAgeMs then orderIds. Makes void the pending takes at least minAgeMs old by
+// Redis's clock (a batch that asks under the fence sees them gone); returns every one void now.
+const VOID = `
+local t = redis.call('TIME')
+local now = t[1] * 1000 + math.floor(t[2] / 1000)
+local out = {}
+for i = 2, #ARGV do
+  local p = redis.call('HGET', KEYS[1], ARGV[i])
+  if p then
+    if string.sub(p, 1, 1) == '-' then
+      out[#out + 1] = ARGV[i]
+    elseif now - tonumber(string.match(p, '^(%d+)|')) >= tonumber(ARGV[1]) then
+      redis.call('HSET', KEYS[1], ARGV[i], '-' .. p)
+      out[#out + 1] = ARGV[i]
+    end
+  end
+end
+return out
+`;
+
+type GateRedis = RedisClient & {
+  pinliveFlashTake(...args: (string | number)[]): Promise<[number, (string | number)?]>;
+  pinliveFlashRelease(...args: (string | number)[]): Promise<number>;
+  pinliveFlashGive(...args: (string | number)[]): Promise<number>;
+  pinliveFlashLoad(...args: (string | number)[]): Promise<number>;
+  pinliveFlashPending(...args: (string | number)[]): Promise<[[string, string], string[]]>;
+  pinliveFlashVoid(...args: (string | number)[]): Promise<string[]>;
+};
+
+/** What the gate answered for one request. */
+export type TakeResult =
+  | { kind: "taken"; left: number }
+  | { kind: "limit" }
+  | { kind: "soldOut" }
+  | { kind: "notLoaded" }
+  /** The same request (user, Idempotency-Key) was answered before. */
+  | { kind: "seen"; hash: string; orderId: string | null; refusal: string | null };
+
+/** A take not yet known in PostgreSQL (`void`: a reconcile is deciding it). */
+export type PendingTake = { orderId: string; userId: string; quantity: number; field: string; ageMs: number; void: boolean };
+
+/** The gate's field for one request: the user and their Idempotency-Key. */
+export const requestField = (userId: string, key: string) => `${userId}\n${key}`;
+
+/**
+ * The Redis gate in front of a flash sale, its live authority: one script checks the request
+ * (answered before?), the user's limit and the units left, and takes them, so the rush is
+ * answered in Redis and only takes reach PostgreSQL. Every take is `pending` until its order is
+ * committed (`settle`) or given back (`release`), each exactly once; `reconcile` in the checkout
+ * resolves takes whose node died (it makes them `void` first: no batch writes them after). The gate
+ * can be lost; it is reloaded from PostgreSQL.
+ */
+export function createFlashGate(redis: RedisClient, keys: RedisKeys) {
+  const r = redis as GateRedis;
+  if (!("pinliveFlashTake" in redis)) {
+    redis.defineCommand("pinliveFlashTake", { numberOfKeys: 4, lua: TAKE });
+    redis.defineCommand("pinliveFlashRelease", { numberOfKeys: 4, lua: RELEASE });
+    redis.defineCommand("pinliveFlashGive", { numberOfKeys: 2, lua: GIVE });
+    redis.defineCommand("pinliveFlashLoad", { numberOfKeys: 4, lua: LOAD });
+    redis.defineCommand("pinliveFlashPending", { numberOfKeys: 1, lua: PENDING });
+    redis.defineCommand("pinliveFlashVoid", { numberOfKeys: 1, lua: VOID });
+  }
+  const k = keys.flash;
+  const all = (id: string) => [k.left(id), k.bought(id), k.requests(id), k.pending(id)];
+
+  return {
+    /** Takes `qty` units for a request that will become order `orderId`, or says why not. */
+    async take(id: string, userId: string, qty: number, limit: number, request: { field: string; hash: string }, orderId: string): Promise<TakeResult> {
+      const [code, value] = await r.pinliveFlashTake(...all(id), userId, qty, limit, request.field, request.hash, orderId);
+      if (code === 1) return { kind: "taken", left: Number(value) };
+      if (code === -1) return { kind: "limit" };
+      if (code === -2) return { kind: "soldOut" };
+      if (code === -3) return { kind: "notLoaded" };
+      const [state, hash, rest] = String(value).split("|") as [string, string, string];
+      return state === "T" ? { kind: "seen", hash, orderId: rest, refusal: null } : { kind: "seen", hash, orderId: null, refusal: rest };
+    },
+    /**
+     * Gives back pending takes that will not be orders, each once; `refusal` is the answer to
+     * remember for the request (null: forget it, so a retry runs again). Returns how many were pending.
+     */
+    release: (id: string, takes: { orderId: string; refusal: string | null }[]) =>
+      takes.length === 0 ? Promise.resolve(0) : r.pinliveFlashRelease(...all(id), ...takes.flatMap((t) => [t.orderId, t.refusal ?? ""])),
+    /** These takes are orders in PostgreSQL now: nothing is pending for them any more. */
+    settle: (id: string, orderIds: string[]) => (orderIds.length === 0 ? Promise.resolve(0) : redis.hdel(k.pending(id), ...orderIds)),
+    /** Which of these takes a batch may no longer write: given back, or void (a reconcile is deciding them). */
+    async missing(id: string, orderIds: string[]): Promise<Set<string>> {
+      if (orderIds.length === 0) return new Set();
+      const found = await redis.hmget(k.pending(id), ...orderIds);
+      return new Set(orderIds.filter((_, i) => found[i] === null || found[i]!.startsWith("-")));
+    },
+    /**
+     * Makes void those of these pending takes that are at least `minAgeMs` old by Redis's clock: from
+     * now on `missing` names them, so no batch writes them. Returns every one of them that is void
+     * (made so now or before); each stays pending until settled or released.
+     */
+    voidTakes: (id: string, minAgeMs: number, orderIds: string[]): Promise<string[]> =>
+      orderIds.length === 0 ? Promise.resolve([]) : r.pinliveFlashVoid(k.pending(id), minAgeMs, ...orderIds),
+    /** Every pending take with its age by Redis's clock. */
+    async pending(id: string): Promise<PendingTake[]> {
+      const [[sec, usec], flat] = await r.pinliveFlashPending(k.pending(id));
+      const now = Number(sec) * 1000 + Math.floor(Number(usec) / 1000);
+      const out: PendingTake[] = [];
+      for (let i = 0; i < flat.length; i += 2) {
+        const m = /^(-?)(\d+)\|(\d+)\|([^|]*)\|([\s\S]*)$/.exec(flat[i + 1]!);
+        if (flat[i] === "_" || !m) continue;
+        out.push({ orderId: flat[i]!, quantity: Number(m[3]), userId: m[4]!, field: m[5]!, ageMs: now - Number(m[2]), void: m[1] === "-" });
+      }
+      return out;
+    },
+    /** Units of a cancelled order go back (to a loaded gate). */
+    give: (id: string, userId: string, qty: number) => r.pinliveFlashGive(k.left(id), k.bought(id), userId, qty),
+    load: (id: string, ttlMs: number, left: number, buyers: { userId: string; bought: number }[]) =>
+      r.pinliveFlashLoad(...all(id), ttlMs, left, ...buyers.flatMap((b) => [b.userId, b.bought])),
+    left: async (id: string) => {
+      const v = await redis.get(k.left(id));
+      return v === null ? null : Number(v);
+    },
+    /** Units each user holds at the gate (for audits). */
+    async bought(id: string): Promise<Map<string, number>> {
+      const h = await redis.hgetall(k.bought(id));
+      return new Map(Object.entries(h).filter(([u]) => u !== "_").map(([u, n]) => [u, Number(n)]));
+    },
+    drop: (id: string) => redis.del(...all(id)),
+  };
+}
+
+export type FlashGate = ReturnType<typeof createFlashGate>;
