@@ -188,7 +188,8 @@ describe("images", () => {
     await ws.next("snapshot");
     ws.send({ type: "product_highlight", id: "p1", productId: "tea", title: "Tea", priceFen: 100, imageUrl: picture });
     ws.send({ type: "product_highlight", id: "p2", productId: "tea", title: "Tea", imageUrl: "/etc/passwd" });
-    await ws.until((f) => f.some((x) => x.id === "p2"), 10_000, "both answers");
+    // Answers carry their command's id and may come in either order (p2 is refused before any lookup).
+    await ws.until((f) => ["p1", "p2"].every((id) => f.some((x) => x.id === id)), 10_000, "both answers");
     expect(ws.frames.find((x) => x.id === "p1")).toMatchObject({ type: "ack" });
     expect(ws.frames.find((x) => x.id === "p2")).toMatchObject({ type: "error", code: "INVALID_PARAMS" });
     expect((await ws.next("product_highlight")).product).toMatchObject({ imageUrl: picture });
