@@ -11,6 +11,14 @@ import { isOutage } from "../unavailable.js";
 export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
 
 /** An open database with the schema migrated; `close` ends every connection. */
+/**
+ * Sends a drizzle query now. Drizzle's queries are lazy (they run when `then` is called) and
+ * `await query` calls `then` a microtask later, so queries sent in one transaction without waiting
+ * for each other's answers reach PostgreSQL in the order they were written, and take their row
+ * locks in that order, only when each is sent with this.
+ */
+export const sendNow = <T>(query: PromiseLike<T>): Promise<T> => new Promise<T>((resolve, reject) => void query.then(resolve, reject));
+
 export interface Database {
   db: Db;
   kind: "postgres" | "pglite";

@@ -1,5 +1,5 @@
 import { and, eq, inArray, isNull, sql } from "drizzle-orm";
-import type { Db } from "../db/client.js";
+import { sendNow, type Db } from "../db/client.js";
 import { products, skus } from "../db/catalog.schema.js";
 import { couponClaims, coupons } from "../db/coupons.schema.js";
 import { flashBuyers, flashSales } from "../db/flash.schema.js";
@@ -56,11 +56,13 @@ const listed = sql`exists (select 1 from products p where p.id = ${skus.productI
 export async function takeStock(tx: Db, lines: readonly (readonly [skuId: string, quantity: number])[]): Promise<Map<string, number>> {
   const prices = new Map<string, number>();
   for (const [skuId, quantity] of lines) {
-    const [taken] = await tx
+    const [taken] = await sendNow(
+      tx
       .update(skus)
       .set({ stock: sql`${skus.stock} - ${quantity}` })
       .where(and(eq(skus.id, skuId), sql`${skus.stock} >= ${quantity}`, listed))
-      .returning({ priceFen: skus.priceFen });
+      .returning({ priceFen: skus.priceFen }),
+    );
     if (!taken) {
       const [exists] = await tx.select({ id: skus.id }).from(skus).innerJoin(products, eq(products.id, skus.productId)).where(and(eq(skus.id, skuId), eq(products.listed, true)));
       throw exists ? new AppError("OUT_OF_STOCK", "Not enough stock left.", { skuId }) : new AppError("NOT_FOUND", "No such SKU on sale.", { skuId });
@@ -89,7 +91,8 @@ export type SaleTerms = { id: string; perUserLimit: number };
  * Takes flash units for users in PostgreSQL, the truth: each buyer's `bought + q <= limit`, then
  * the sale's `sold + n <= quantity` while it is active. Buyers in id order (lock order). Returns
  * why not, without throwing: the users over their limit, or the sale that could not take them.
- * `together`: both statements go out at once (the caller rolls back when either refuses).
+ * `together`: both statements go out at once, buyers first (`sendNow`: the lock order holds on the
+ * wire too), and the caller rolls back when either refuses.
  */
 export async function takeFlashUnits(
   tx: Db,
@@ -102,11 +105,11 @@ export async function takeFlashUnits(
   // Together (a batch): one statement text whatever the number of buyers, the rows as one JSON parameter.
   const buyersAsJson = async () => {
     const rows = users.map((userId) => ({ user_id: userId, bought: perUser.get(userId)! }));
-    const res: unknown = await tx.execute(sql`insert into flash_buyers (flash_sale_id, user_id, bought)
+    const res: unknown = await sendNow(tx.execute(sql`insert into flash_buyers (flash_sale_id, user_id, bought)
       select ${sale.id}::text, r.user_id, r.bought from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as r(user_id text, bought integer)
       on conflict (flash_sale_id, user_id) do update set bought = flash_buyers.bought + excluded.bought
         where flash_buyers.bought + excluded.bought <= ${sale.perUserLimit}::integer
-      returning user_id, bought`);
+      returning user_id, bought`));
     const list = (Array.isArray(res) ? res : (res as { rows: unknown[] }).rows) as { user_id: string; bought: number }[];
     return list.map((r) => ({ userId: r.user_id, bought: Number(r.bought) }));
   };
@@ -122,12 +125,13 @@ export async function takeFlashUnits(
       .returning({ userId: flashBuyers.userId, bought: flashBuyers.bought })
       .then((r) => r);
   const sold = () =>
-    tx
-      .update(flashSales)
-      .set({ sold: sql`${flashSales.sold} + ${total}` })
-      .where(and(eq(flashSales.id, sale.id), eq(flashSales.status, "active"), sql`${flashSales.sold} + ${total} <= ${flashSales.quantity}`))
-      .returning({ id: flashSales.id })
-      .then((r) => r);
+    sendNow(
+      tx
+        .update(flashSales)
+        .set({ sold: sql`${flashSales.sold} + ${total}` })
+        .where(and(eq(flashSales.id, sale.id), eq(flashSales.status, "active"), sql`${flashSales.sold} + ${total} <= ${flashSales.quantity}`))
+        .returning({ id: flashSales.id }),
+    );
   const overLimitOf = (rows: { userId: string; bought: number }[]) => {
     const within = new Set(rows.filter((r) => r.bought <= sale.perUserLimit).map((r) => r.userId));
     return users.filter((u) => !within.has(u));

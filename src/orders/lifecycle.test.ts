@@ -4,6 +4,7 @@
 import { randomBytes } from "node:crypto";
 import { eq, sql } from "drizzle-orm";
 import { Redis } from "ioredis";
+import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase } from "../../test/support/databases.js";
 import { redisUrl } from "../../test/support/env.js";
@@ -42,6 +43,7 @@ const EXPECTED = new Set(["OUT_OF_STOCK", "SOLD_OUT", "LIMIT_EXCEEDED", "ORDER_S
 
 describe("order lifecycle under random event sequences", () => {
   let database: Database;
+  let databaseUrl: string;
   let drop: () => Promise<void>;
   let redis: Redis;
   let cleanup: () => Promise<void>;
@@ -53,6 +55,7 @@ describe("order lifecycle under random event sequences", () => {
   beforeAll(async () => {
     const created = await createTestDatabase();
     drop = created.drop;
+    databaseUrl = created.url;
     database = await openDatabase({ url: created.url, dataDir: "" });
     const prefix = testRedisPrefix();
     cleanup = prefix.cleanup;
@@ -158,6 +161,49 @@ describe("order lifecycle under random event sequences", () => {
     expect(await gate.left(sale.id)).toBe(5);
     expect(await gate.release(sale.id, ids.map((orderId) => ({ orderId, refusal: null })))).toBe(0);
     expect(await checkout.audit(sale.id)).toMatchObject({ agree: true, pending: 0 });
+  });
+
+  it("locks a batch's rows in the order a cancel does (buyers, then the sale, then the SKU), so the two never deadlock", async () => {
+    const db = database.db;
+    const { tag, p, sale } = await smallSale("L");
+    const u = await createUser(db, { nickname: "l" });
+    await db.insert(flashBuyers).values({ flashSaleId: sale.id, userId: u.id, bought: 0 });
+    const address = { name: "Li", phone: "13800138000", province: "Z", city: "H", district: "X", detail: "1" };
+    const buy = { orderId: `${tag}l`.padEnd(32, "0"), userId: u.id, quantity: 1, requestKey: "l", address, idempotency: { scope: `${u.id} buy`, hash: "h" } };
+    const terms = { id: sale.id, streamId: "s", skuId: p.skus[0]!.id, priceFen: 99, perUserLimit: 3, product: { productId: p.id, name: "P", specs: {}, cover: "" } };
+    const probe = postgres(databaseUrl, { max: 1, onnotice: () => {} });
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    let locked!: () => void;
+    const isLocked = new Promise<void>((r) => (locked = r));
+    try {
+      // A cancel of this buyer's earlier order holds their row (and would take the sale's next).
+      const cancel = db.transaction(async (tx) => {
+        await tx.update(flashBuyers).set({ bought: sql`${flashBuyers.bought}` }).where(eq(flashBuyers.userId, u.id));
+        locked();
+        await held;
+      });
+      await isLocked;
+      const batch = lifecycle.placeFlashBatch(terms, [buy], () => Promise.resolve(new Set()));
+      // The batch waits for the buyer's row...
+      for (let i = 0; ; i++) {
+        const [w] = await probe<{ n: number }[]>`select count(*)::int as n from pg_stat_activity where wait_event_type = 'Lock' and query like '%flash_buyers%'`;
+        if (w!.n > 0) break;
+        if (i > 200) throw new Error("the batch never waited for the buyer's row");
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      // ...before it has touched the sale's row or the SKU's: the cancel can still take both.
+      await probe.begin(async (t) => {
+        await t`select id from flash_sales where id = ${sale.id} for update nowait`;
+        await t`select id from skus where id = ${p.skus[0]!.id} for update nowait`;
+      });
+      release();
+      await cancel;
+      expect(await batch).toMatchObject({ kind: "placed", conflicts: [], voided: [] });
+    } finally {
+      release();
+      await probe.end();
+    }
   });
 
   async function run(seed: number) {

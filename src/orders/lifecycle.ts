@@ -454,7 +454,8 @@ export function createLifecycle(deps: { db: Db; events: OrderEventBus; log: Logg
             const row = { ...rowOf(b), couponId: null, groupId: null, paidAt: null, transactionId: null, refundedFen: 0, courier: null, trackingNo: null, shippedAt: null, completedAt: null, cancelledAt: null, cancelReason: null } satisfies OrderRow;
             placed.set(b.orderId, orderView(row, [itemOf(b)]));
           }
-          // Every write at once, in this order: the orders, their lines, their answers, the buyers, the sale, the SKU.
+          // Every write at once, in this order: the orders, their lines, their answers, the buyers, the sale, the SKU
+          // (each sent as it is called: the rows are locked in the order a cancel locks them).
           // Each statement has the same text whatever the batch's size (the rows travel as one JSON
           // parameter), so PostgreSQL prepares it once per connection.
           const json = (rows: unknown[]) => JSON.stringify(rows);
