@@ -28,10 +28,13 @@ export type Frame = { type: string; [k: string]: unknown };
 export class WsClient {
   readonly frames: Frame[] = [];
   closeCode: number | null = null;
+  /** What the socket's own side saw go wrong, if anything (a 1006 close says no more). */
+  error: string | null = null;
   private waiters: (() => void)[] = [];
   readonly closed: Promise<number>;
 
   private constructor(readonly ws: WebSocket) {
+    ws.on("error", (err) => (this.error ??= err.message));
     ws.on("message", (data, isBinary) => {
       if (!isBinary) this.frames.push(JSON.parse((data as Buffer).toString()) as Frame);
       this.wake();
@@ -76,7 +79,7 @@ export class WsClient {
     while (!predicate(this.frames)) {
       // No frame comes after a close: say so at once, with the code, instead of timing out.
       if (this.closeCode !== null) {
-        throw new Error(`closed with ${this.closeCode} while waiting for ${what}; last frames: ${JSON.stringify(this.frames.slice(-5))}`);
+        throw new Error(`closed with ${this.closeCode}${this.error ? ` (${this.error})` : ""} while waiting for ${what}; last frames: ${JSON.stringify(this.frames.slice(-5))}`);
       }
       if (Date.now() > deadline) {
         throw new Error(`timed out waiting for ${what}; last frames: ${JSON.stringify(this.frames.slice(-5))}`);

@@ -67,6 +67,11 @@ export async function spawnServer(databaseUrl: string, prefix: string, env: EnvO
       reject(new Error(`server exited with ${code}:\n${output}`));
     });
   });
+  // A server that dies in the middle of a test says how: its exit and the end of its output.
+  let stopping = false;
+  child.once("exit", (code, signal) => {
+    if (!stopping && code !== 0) process.stderr.write(`spawned server ${child.pid} exited unexpectedly (${code ?? signal}); its last output:\n${output.slice(-4000)}\n`);
+  });
   return {
     port,
     pid: child.pid!,
@@ -81,12 +86,14 @@ export async function spawnServer(databaseUrl: string, prefix: string, env: EnvO
     },
     /** kill -9: no shutdown at all, as when a machine dies. */
     async kill() {
+      stopping = true;
       if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = new Promise((r) => child.once("exit", r));
       child.kill("SIGKILL");
       await exited;
     },
     async stop() {
+      stopping = true;
       if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = new Promise((r) => child.once("exit", r));
       child.kill("SIGTERM");
