@@ -65,7 +65,8 @@ describe("k6 suite", () => {
     }
     const k6 = which.stdout.trim();
     // Every scenario at smoke, viewers at load (k6 0.48 compiles each script with Babel: 2-3 s of CPU
-    // per inspect, far more on a busy host; two at a time). Profiles are tables of numbers in a script.
+    // per inspect, far more on a busy host; one at a time, so the test files running beside this one
+    // keep a core). Profiles are tables of numbers in a script.
     const jobs = [...SCENARIOS.map((scenario) => [scenario, "smoke"]), ["viewers", PROFILES[1]]];
     const inspect = async ([scenario, profile]: string[]) => {
       const r = await run(k6, ["inspect", "-e", `PROFILE=${profile}`, "-e", "ADMIN_TOKEN=inspect-only", join(K6_DIR, `${scenario}.js`)], { PATH: process.env.PATH, HOME: process.env.HOME, K6_NO_USAGE_REPORT: "true" });
@@ -75,7 +76,7 @@ describe("k6 suite", () => {
       expect(Object.keys(options.thresholds).length, `${scenario} thresholds`).toBeGreaterThan(3);
       expect(options.summaryTrendStats).toContain("p(99)");
     };
-    for (let i = 0; i < jobs.length; i += 2) await Promise.all(jobs.slice(i, i + 2).map(inspect));
+    for (const job of jobs) await inspect(job);
     // A bad option stops the run before any load, naming the option.
     const bad = await run(k6, ["inspect", "-e", "PROFILE=huge", join(K6_DIR, "viewers.js")], { PATH: process.env.PATH, HOME: process.env.HOME });
     expect(bad.code).not.toBe(0);
