@@ -12,5 +12,7 @@ export default defineConfig({
     pool: "forks",
     fileParallelism: false,
     maxWorkers: 1,
+    // As in vitest.config.ts: in CI a failed test runs once more and is named if it passes then.
+    retry: process.env.CI ? 1 : 0,
   },
 });

@@ -7,4 +7,9 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/lib.sh
 
 prepare_test_env
-npx vitest run --config vitest.cluster.config.ts "$@"
+results="$(mktemp)"
+status=0
+npx vitest run --config vitest.cluster.config.ts --reporter=default --reporter=json --outputFile.json="$results" "$@" || status=$?
+npx tsx scripts/vitest-summary.ts "$results" || true
+rm -f "$results"
+exit "$status"

@@ -29,14 +29,7 @@ echo "== vitest run $*"
 results="$(mktemp)"
 status=0
 npx vitest run --reporter=default --reporter=json --outputFile.json="$results" "$@" || status=$?
-# A plain closing line that CI reads: "N passed, N failed".
-node -e 'const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")); console.log(`${r.numPassedTests} passed, ${r.numFailedTests} failed`)' "$results" || true
-# Tests that passed only when retried (CI retries once, vitest.config.ts): named, with their first failure.
-node -e '
-const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
-const flaky = r.testResults.flatMap((f) => f.assertionResults.filter((a) => a.status === "passed" && a.failureMessages.length > 0).map((a) => ({ file: f.name, a })));
-for (const { file, a } of flaky) console.log(`FLAKY (passed on retry): ${file.replace(process.cwd() + "/", "")} > ${a.fullName}\n  first try: ${a.failureMessages[0].split("\n")[0]}`);
-if (flaky.length > 0) console.log(`${flaky.length} test(s) passed only on retry`);
-' "$results" || true
+# The closing line CI reads ("N passed, N failed"), and any test that passed only on its retry.
+npx tsx scripts/vitest-summary.ts "$results" || true
 rm -f "$results"
 exit "$status"

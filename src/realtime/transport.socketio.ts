@@ -252,6 +252,7 @@ export function attachSocketIoTransport(deps: SocketIoTransportDeps) {
     });
     hub.join(client, socket.data.streamId, socket.data.position).catch((err: unknown) => {
       if (!(err instanceof AppError)) log.error({ err }, "join failed");
+      else log.warn({ code: err.code, streamId: socket.data.streamId }, "join refused; the socket is closed");
       const { body } = errorBody(err);
       socket.emit("error", { type: "error", code: body.code, message: body.message });
       client.close(CLOSE_CODES.STREAM_DELETED.code, body.code);

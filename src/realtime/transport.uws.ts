@@ -175,6 +175,7 @@ export function attachRawTransport(deps: RawTransportDeps) {
       deps.slowReaders.add(client);
       hub.join(client, data.streamId, data.position).catch((err: unknown) => {
         if (!(err instanceof AppError)) log.error({ err }, "join failed");
+        else log.warn({ code: err.code, streamId: data.streamId }, "join refused; the socket is closed");
         const { body } = errorBody(err);
         client.send(JSON.stringify({ type: "error", code: body.code, message: body.message }));
         const close = err instanceof AppError && err.code === "STREAM_NOT_FOUND" ? CLOSE_CODES.STREAM_DELETED : CLOSE_CODES.SERVER_SHUTDOWN;
