@@ -187,7 +187,7 @@ describe("order lifecycle under random event sequences", () => {
       const batch = lifecycle.placeFlashBatch(terms, [buy], () => Promise.resolve(new Set()));
       // The batch waits for the buyer's row...
       for (let i = 0; ; i++) {
-        const [w] = await probe<{ n: number }[]>`select count(*)::int as n from pg_stat_activity where wait_event_type = 'Lock' and query like '%flash_buyers%'`;
+        const [w] = await probe<{ n: number }[]>`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock' and query like '%flash_buyers%'`;
         if (w!.n > 0) break;
         if (i > 200) throw new Error("the batch never waited for the buyer's row");
         await new Promise((r) => setTimeout(r, 20));
