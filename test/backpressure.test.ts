@@ -9,9 +9,12 @@ import { devSession, devStream, sleep, WsClient } from "./support/clients.js";
 const MESSAGES = 10_000;
 const HARD_LIMIT = 1024 * 1024;
 const FRAME_MAX = 8 * 1024;
-const STALLED = 3;
-/** Each broadcast is ~60 MB: a server that buffered it for 3 stalled readers would hold ~180 MB more. */
-const RSS_BOUND_OVER_CONTROL = 64 * 1024 * 1024;
+const STALLED = 6;
+/**
+ * Each broadcast is ~60 MB: a server that buffered it for 6 stalled readers would hold ~360 MB more.
+ * The bound leaves room for the garbage collector's timing, which moves RSS by tens of MB between runs.
+ */
+const RSS_BOUND_OVER_CONTROL = 128 * 1024 * 1024;
 const FILLER = "漢".repeat(1990);
 
 type Paused = { _socket: { pause(): void; resume(): void } };
@@ -63,10 +66,12 @@ describe("backpressure", () => {
   }
 
   it("closes clients that stop reading during 10,000 broadcasts with SLOW_CONSUMER; memory stays bounded", async () => {
+    // Counters are the server's, which a retry of this test shares: compare with what was there before.
+    const closedBefore = await metric(server.url, "pinlive_slow_consumer_closed_total");
     const control = await broadcast(false);
     const { rssPeak, slow } = await broadcast(true);
 
-    expect(await metric(server.url, "pinlive_slow_consumer_closed_total")).toBe(STALLED);
+    expect(await metric(server.url, "pinlive_slow_consumer_closed_total")).toBe(closedBefore + STALLED);
     // Closed at the limit by the sweep, or by uWS itself at twice the limit: never more is held.
     expect(await metric(server.url, "pinlive_ws_send_buffer_peak_bytes")).toBeLessThanOrEqual(2 * HARD_LIMIT + FRAME_MAX);
     expect(rssPeak).toBeLessThan(control.rssPeak + RSS_BOUND_OVER_CONTROL);
