@@ -195,6 +195,10 @@ export function createApp(deps: AppDeps) {
         liveSessions.endSession(hash);
       },
     },
+    resubscribed: () => {
+      sessions.forgetAll();
+      log.info("ended-session announcements may have been missed: the HTTP session cache was emptied");
+    },
   });
   authRoutes(api, {
     db: database.db,

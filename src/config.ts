@@ -81,7 +81,7 @@ const envSchema = z.object({
 
   DEV_TOKENS: bool.optional(),
   SESSION_TTL_SEC: int(60, 365 * 24 * 3600).default(30 * 24 * 3600),
-  AUTH_CACHE_MS: int(0, 60_000).default(5000),
+  AUTH_CACHE_MS: int(0, 600_000).default(60_000),
   STAFF_SESSION_TTL_SEC: int(60, 365 * 24 * 3600).default(12 * 3600),
   STAFF_LOGIN_PER_IP_PER_MIN: int(1, 100_000).default(20),
   STAFF_LOGIN_MAX_FAILURES: int(1, 1000).default(5),

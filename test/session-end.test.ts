@@ -1,12 +1,14 @@
 // A session that ends (logout, expiry, a role change) takes its live sockets with it, on every node.
 import { createHash } from "node:crypto";
+import { Redis } from "ioredis";
 import postgres from "postgres";
 import { io as ioClient } from "socket.io-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CLOSE_CODES } from "../src/protocol/errors.js";
 import { useTestServices } from "./support/services.js";
 import { spawnServer, startTestServer, type SpawnedServer, type TestServer } from "./support/servers.js";
-import { devSession, devStream, sleep, waitFor, WsClient } from "./support/clients.js";
+import { devSession, devStream, sleep, waitFor, waitUntil, WsClient } from "./support/clients.js";
+import { redisUrl } from "./support/env.js";
 import { httpClient } from "./support/http.js";
 import { adminToken, staffAccount } from "./support/admin.js";
 
@@ -119,5 +121,31 @@ describe("ended sessions", () => {
     expect(closed!.at - sent).toBeLessThan(1000);
     await waitFor(() => io.disconnected() !== null, "socket.io disconnected", 2000);
     expect(io.got).toContainEqual(expect.objectContaining({ type: "error", code: "AUTH_FAILED" }));
+  });
+
+  it("a node cut off from the announcements forgets the HTTP sessions it kept once it subscribes again", async () => {
+    const nodeId = `cut-off-${process.pid}-${Date.now()}`;
+    const c = await spawnServer(services.databaseUrl, services.redisPrefix, { NODE_ID: nodeId });
+    const redis = new Redis(redisUrl);
+    try {
+      const session = await wxLogin("oMissedTheEnd01");
+      const me = async () => (await httpClient(c.url)("GET", "/v1/me", { token: session.token })).status;
+      expect(await me()).toBe(200);
+      // The session ends with an announcement c does not get (as if its subscription was down).
+      const sql = postgres(services.databaseUrl, { max: 1, onnotice: () => {} });
+      await sql`delete from sessions where token_hash = ${createHash("sha256").update(session.token).digest("hex")}`;
+      await sql.end();
+      expect(await me(), "kept by c's cache").toBe(200);
+
+      // c's subscriber connection drops; ioredis makes it again and subscribes again.
+      const clients = ((await redis.client("LIST")) as string).split("\n");
+      const line = clients.find((l) => l.includes(`name=pinlive-rooms-sub-${nodeId}`));
+      expect(line, "c's subscriber connection").toBeDefined();
+      await redis.client("KILL", "ID", /id=(\d+)/.exec(line!)![1]!);
+      await waitUntil(async () => (await me()) === 401, "c refuses the ended session after subscribing again", 10_000);
+    } finally {
+      redis.disconnect();
+      await c.stop();
+    }
   });
 });

@@ -77,4 +77,41 @@ describe("session cache", () => {
     for (const k of ["a", "b", "c", "a"]) await t.authenticate(k);
     expect(small.calls).toEqual(["a", "b", "c", "a"]);
   });
+
+  it("keeps a session no longer than the session itself lasts", async () => {
+    const db = counting({ t1: { ...ann, session: { hash: "h1", expiresAt: Date.now() + 30, checkedAt: Date.now() } } });
+    const s = cachedSessions(db.authenticate, { ttlMs: 60_000, maxEntries: 10 });
+    await s.authenticate("t1");
+    await s.authenticate("t1");
+    expect(db.calls).toEqual(["t1"]);
+    await new Promise((r) => setTimeout(r, 40));
+    await s.authenticate("t1");
+    expect(db.calls).toEqual(["t1", "t1"]);
+  });
+
+  it("forgets every session at once, and does not keep a lookup that was in flight then", async () => {
+    const calls: string[] = [];
+    let go: () => void = () => undefined;
+    const s = cachedSessions(
+      async (token) => {
+        calls.push(token);
+        if (token === "slow") await new Promise<void>((r) => (go = r));
+        return token === "slow" ? { ...ann, userId: "u2" } : session(`h-${token}`);
+      },
+      { ttlMs: 60_000, maxEntries: 10 },
+    );
+    await s.authenticate("t1");
+    await s.authenticate("t2");
+    const slow = s.authenticate("slow");
+    await new Promise((r) => setTimeout(r, 2));
+    s.forgetAll();
+    go();
+    await slow;
+    for (const t of ["t1", "t2", "slow", "t1"]) {
+      const next = s.authenticate(t);
+      go();
+      await next;
+    }
+    expect(calls).toEqual(["t1", "t2", "slow", "t1", "t2", "slow"]);
+  });
 });

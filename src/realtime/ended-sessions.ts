@@ -1,4 +1,4 @@
-import type { RedisClient } from "../redis/connect.js";
+import { onResubscribed, type RedisClient } from "../redis/connect.js";
 import type { Logger } from "../log.js";
 import { CLOSE_CODES } from "../protocol/errors.js";
 import type { RoomClient } from "./client.js";
@@ -103,19 +103,44 @@ function remove(map: Map<string, Set<RoomClient>>, key: string, client: RoomClie
 /**
  * Ended sessions, announced to every node over one sharded channel: an account's (disabled, role
  * changed, password reset) or one session's (signed out). Each node closes the matching sockets.
- * At most once, like all pub/sub: a node that misses it still refuses the next connection, and
- * every HTTP call once its session cache lets go of the session (`AUTH_CACHE_MS`), since the
- * session rows are gone.
+ * At most once, like all pub/sub, and lost only with the subscription: when it is made again,
+ * `resubscribed` is called once the channel is heard again (the HTTP session cache forgets every
+ * session then). A node that missed one still refuses the next connection, since the session rows
+ * are gone.
  */
-export function watchEndedSessions(deps: { subscriber: RedisClient; publisher: RedisClient; channel: string; log: Logger; sessions: Pick<LiveSessions, "endUser" | "endSession"> }) {
+export function watchEndedSessions(deps: {
+  subscriber: RedisClient;
+  publisher: RedisClient;
+  channel: string;
+  log: Logger;
+  sessions: Pick<LiveSessions, "endUser" | "endSession">;
+  /** Announcements may have been missed: called after the channel is subscribed again. */
+  resubscribed?: () => void;
+}) {
   deps.subscriber.on("smessage", (channel: string, message: string) => {
     if (channel !== deps.channel) return;
     if (message.startsWith(SESSION_PREFIX)) deps.sessions.endSession(message.slice(SESSION_PREFIX.length));
     else deps.sessions.endUser(message);
   });
-  const subscribe = () => deps.subscriber.ssubscribe(deps.channel).catch((err: unknown) => deps.log.error({ err }, "cannot subscribe to ended sessions"));
+  const subscribe = () =>
+    deps.subscriber.ssubscribe(deps.channel).then(
+      () => true,
+      (err: unknown) => {
+        deps.log.error({ err }, "cannot subscribe to ended sessions");
+        return false;
+      },
+    );
   void subscribe();
-  deps.subscriber.on("ready", () => void subscribe());
+  // Ready before this watch existed: every later one is a reconnect (on a cluster also the
+  // channel's shard subscriber made again after a failover).
+  let wasReady = deps.subscriber.status === "ready";
+  onResubscribed(deps.subscriber, () => {
+    const again = wasReady;
+    wasReady = true;
+    void subscribe().then((ok) => {
+      if (again && ok) deps.resubscribed?.();
+    });
+  });
   return {
     /** Every session of a user ended. */
     announce: async (userId: string) => {
