@@ -63,6 +63,11 @@ async function run(o: Options): Promise<Results> {
 
   const sale = await setUpSale(setup, database.url, o, log);
   signal.throwIfAborted();
+  // Like the ceilings' first second, the server's first orders are its warm-up: not measured.
+  log(`warm-up: ${o.concurrency} virtual buyers on a ${sale.warmUp.quantity}-unit sale of another SKU (not measured)`);
+  const warmed = await rush(http, { ...sale, ...sale.warmUp }, { concurrency: o.concurrency, serverPid: server.pid, capMs: RUSH_CAP_MS, signal });
+  if (!warmed.soldOutAll) log("warm-up: the sale did NOT sell out");
+  signal.throwIfAborted();
   log(`rush: ${o.concurrency} virtual buyers until sold out (at most ${RUSH_CAP_MS / 1000} s)`);
   const rushFromUs = monotonicUs();
   const rushed = await rush(http, sale, { concurrency: o.concurrency, serverPid: server.pid, capMs: RUSH_CAP_MS, signal });
