@@ -42,7 +42,8 @@ describe("a Redis master killed under three nodes", () => {
     redis?.disconnect();
   });
 
-  it("the replica takes over: no silent gap, no oversell, no lost acknowledged order, each timer closes its order once", async () => {
+  // Not retried: a second try would kill the promoted replica, whose own replica is the dead master.
+  it("the replica takes over: no silent gap, no oversell, no lost acknowledged order, each timer closes its order once", { retry: 0, timeout: 300_000 }, async () => {
     const keys = redisKeys(services.redisPrefix);
     const cluster = local.cluster;
     // The victim serves BullMQ's slot; a room and the flash sale are put on it, another room elsewhere.
@@ -179,5 +180,5 @@ describe("a Redis master killed under three nodes", () => {
     offTalk.ws.close();
     for (const v of [...onViewers, ...offViewers]) v.close();
     await truth.close();
-  }, 300_000);
+  });
 });

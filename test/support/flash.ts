@@ -83,6 +83,21 @@ export async function rush(baseUrl: string, s: FlashSetup, o: { workers: number;
   return attempts;
 }
 
+/**
+ * A read of the gate, tried again for a few seconds when it fails: just after a cluster failover a
+ * client's redirect can meet a connection it is still closing ("Connection is closed"). Reads only.
+ */
+async function reading<T>(read: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await read();
+    } catch (err) {
+      if (attempt >= 20) throw err;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+}
+
 /** What PostgreSQL and the Redis gate hold about a sale; the gate is read at a Redis URL (the machine's by default) or through a given client (a cluster's). */
 export function flashTruth(databaseUrl: string, redisPrefix: string, at: string | RedisClient = redisUrl) {
   const sql = postgres(databaseUrl, { max: 2, onnotice: () => {} });
@@ -97,9 +112,9 @@ export function flashTruth(databaseUrl: string, redisPrefix: string, at: string 
       from orders o join order_items i on i.order_id = o.id where i.flash_sale_id = ${saleId} group by o.id`;
     const buyers = await sql<{ user_id: string; bought: number }[]>`select user_id, bought from flash_buyers where flash_sale_id = ${saleId}`;
     const [sku] = await sql<{ stock: number }[]>`select stock from skus where id = ${sale!.sku_id}`;
-    const left = await redis.get(keys.left(saleId));
-    const pending = Object.keys(await redis.hgetall(keys.pending(saleId))).filter((k) => k !== "_");
-    const bought = Object.fromEntries(Object.entries(await redis.hgetall(keys.bought(saleId))).filter(([u]) => u !== "_").map(([u, b]) => [u, Number(b)]));
+    const left = await reading(() => redis.get(keys.left(saleId)));
+    const pending = Object.keys(await reading(() => redis.hgetall(keys.pending(saleId)))).filter((k) => k !== "_");
+    const bought = Object.fromEntries(Object.entries(await reading(() => redis.hgetall(keys.bought(saleId)))).filter(([u]) => u !== "_").map(([u, b]) => [u, Number(b)]));
     const live = orders.filter((o) => o.status !== "cancelled");
     const units = live.reduce((n, o) => n + o.units, 0);
     const perUser = new Map<string, number>();
