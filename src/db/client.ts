@@ -10,7 +10,6 @@ import { isOutage } from "../unavailable.js";
 
 export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
 
-/** An open database with the schema migrated; `close` ends every connection. */
 /**
  * Sends a drizzle query now. Drizzle's queries are lazy (they run when `then` is called) and
  * `await query` calls `then` a microtask later, so queries sent in one transaction without waiting
@@ -19,6 +18,7 @@ export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
  */
 export const sendNow = <T>(query: PromiseLike<T>): Promise<T> => new Promise<T>((resolve, reject) => void query.then(resolve, reject));
 
+/** An open database with the schema migrated; `close` ends every connection. */
 export interface Database {
   db: Db;
   kind: "postgres" | "pglite";

@@ -58,10 +58,10 @@ export async function takeStock(tx: Db, lines: readonly (readonly [skuId: string
   for (const [skuId, quantity] of lines) {
     const [taken] = await sendNow(
       tx
-      .update(skus)
-      .set({ stock: sql`${skus.stock} - ${quantity}` })
-      .where(and(eq(skus.id, skuId), sql`${skus.stock} >= ${quantity}`, listed))
-      .returning({ priceFen: skus.priceFen }),
+        .update(skus)
+        .set({ stock: sql`${skus.stock} - ${quantity}` })
+        .where(and(eq(skus.id, skuId), sql`${skus.stock} >= ${quantity}`, listed))
+        .returning({ priceFen: skus.priceFen }),
     );
     if (!taken) {
       const [exists] = await tx.select({ id: skus.id }).from(skus).innerJoin(products, eq(products.id, skus.productId)).where(and(eq(skus.id, skuId), eq(products.listed, true)));
@@ -122,8 +122,7 @@ export async function takeFlashUnits(
         set: { bought: sql`${flashBuyers.bought} + excluded.bought` },
         setWhere: sql`${flashBuyers.bought} + excluded.bought <= ${sale.perUserLimit}`,
       })
-      .returning({ userId: flashBuyers.userId, bought: flashBuyers.bought })
-      .then((r) => r);
+      .returning({ userId: flashBuyers.userId, bought: flashBuyers.bought });
   const sold = () =>
     sendNow(
       tx

@@ -5,7 +5,7 @@ import postgres from "postgres";
 import type { RedisClient } from "../../src/redis/connect.js";
 import { redisKeys } from "../../src/redis/keys.js";
 import { adminToken } from "./admin.js";
-import { devSession, devStream } from "./clients.js";
+import { devSession, devStream, sleep } from "./clients.js";
 import { redisUrl } from "./env.js";
 import { httpClient, makeProduct, testAddress } from "./http.js";
 
@@ -93,7 +93,7 @@ async function reading<T>(read: () => Promise<T>): Promise<T> {
       return await read();
     } catch (err) {
       if (attempt >= 20) throw err;
-      await new Promise((r) => setTimeout(r, 250));
+      await sleep(250);
     }
   }
 }
