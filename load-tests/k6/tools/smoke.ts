@@ -18,8 +18,14 @@ const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 export const SCENARIOS = ["viewers", "chat", "host", "flash-rush", "group-race", "reconnect-storm"] as const;
 const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 const SCENARIO_CAP_MS = 5 * 60_000;
+/**
+ * In CI a scenario that crossed a threshold runs once more, like a failed vitest test, and is named
+ * FLAKY when the second run passes (ARCHITECTURE.md "Known flaky": a socket sometimes closes with 1006
+ * just after it opened). A script or set-up failure is not retried.
+ */
+const RETRIES = process.env.CI ? 1 : 0;
 
-type Outcome = { scenario: string; code: number | null; seconds: number };
+type Outcome = { scenario: string; code: number | null; seconds: number; flaky?: boolean };
 
 /** k6's exit code in words. */
 function verdict(code: number | null): string {
@@ -77,13 +83,14 @@ guard.run(async () => {
   for (const scenario of scenarios) {
     guard.signal.throwIfAborted();
     log(`\n== k6 ${scenario}`);
-    const outcome = await runK6(k6, scenario, {
-      BASE_URL: `http://${server.base}`,
-      ADMIN_TOKEN: admin,
-      PROFILE: "smoke",
-      SUMMARY_DIR: summaryDir,
-      K6_NO_USAGE_REPORT: "true",
-    });
+    const scenarioEnv = { BASE_URL: `http://${server.base}`, ADMIN_TOKEN: admin, PROFILE: "smoke", SUMMARY_DIR: summaryDir, K6_NO_USAGE_REPORT: "true" };
+    let outcome = await runK6(k6, scenario, scenarioEnv);
+    for (let retry = 1; outcome.code === 99 && retry <= RETRIES; retry++) {
+      guard.signal.throwIfAborted();
+      log(`\n== k6 ${scenario}, run again (retry ${retry} of ${RETRIES}): thresholds crossed`);
+      const again = await runK6(k6, scenario, scenarioEnv);
+      outcome = { ...again, seconds: outcome.seconds + again.seconds, flaky: again.code === 0 };
+    }
     outcomes.push(outcome);
     const json = join(ROOT, summaryDir, `${scenario}.json`);
     if (existsSync(json)) {
@@ -97,7 +104,7 @@ guard.run(async () => {
 
   const warnings = [...server.warnings].map(([k, n]) => `${k} ×${n}`);
   log("\nk6 smoke: scenario           result");
-  for (const o of outcomes) log(`           ${o.scenario.padEnd(18)} ${verdict(o.code)} (${o.seconds.toFixed(0)} s)`);
+  for (const o of outcomes) log(`           ${o.scenario.padEnd(18)} ${verdict(o.code)}${o.flaky ? ", FLAKY (passed on retry)" : ""} (${o.seconds.toFixed(0)} s)`);
   if (warnings.length > 0) log(`server warn/error logs: ${warnings.join("; ")}`);
   const failed = outcomes.filter((o) => o.code !== 0);
   log(
