@@ -4,12 +4,11 @@ import type { Db } from "../db/client.js";
 import { products, skus } from "../db/catalog.schema.js";
 import { flashBuyers, flashSales } from "../db/flash.schema.js";
 import { orderItems, orders } from "../db/orders.schema.js";
-import { addresses } from "../db/shopping.schema.js";
 import { isOutage, withTimeout } from "../unavailable.js";
 import type { Logger } from "../log.js";
 import { AppError, ERRORS, type ErrorCode } from "../protocol/errors.js";
 import { requestField, type FlashGate, type TakeResult } from "./flash-gate.redis.js";
-import { CommitUnknown, isLockTimeout, newOrderId, type FlashBatchSale, type FlashBuy, type Lifecycle } from "./lifecycle.js";
+import { CommitUnknown, isLockTimeout, newOrderId, type Fence, type FlashBatchSale, type FlashBuy, type Lifecycle } from "./lifecycle.js";
 import { orderView } from "./order-view.js";
 import type { Order } from "./orders.dto.js";
 import { requireTotalWithin } from "./pricing.js";
@@ -21,7 +20,7 @@ const SALE_CACHE_MS = 1000;
 /** A gate's keys live this long; a sale is reconciled while its gate may still hold takes. */
 const GATE_TTL_MS = 7 * 24 * 3600 * 1000;
 /** Batches of one sale a node writes at the same time (they meet only at the sale's rows, at the end). */
-const BATCHES_IN_FLIGHT = 2;
+const BATCHES_IN_FLIGHT = Number(process.env.TMP_BIF ?? 2);
 /**
  * How long a reconcile waits for a sale's exclusive fence before it leaves the sale to its next
  * round. New batches of the sale queue behind a reconcile that waits, so this is what a reconcile
@@ -54,7 +53,7 @@ export interface FlashBuyRequest {
 }
 
 /** `takenAt`: this node's clock (performance.now()) just before the take was sent to the gate. */
-type Waiter = { buy: FlashBuy; addressId: string; takenAt: number; resolve: (o: Order) => void; reject: (err: unknown) => void };
+type Waiter = { buy: FlashBuy; takenAt: number; resolve: (o: Order) => void; reject: (err: unknown) => void };
 type Queue = { waiting: Waiter[]; inFlight: number; timer: NodeJS.Timeout | null };
 
 const unavailable = () => new AppError("UNAVAILABLE", "The order could not be written; try again with the same Idempotency-Key.", undefined, 1);
@@ -134,8 +133,8 @@ export function createFlashCheckout(deps: { db: Db; lifecycle: Lifecycle; gate: 
     if (taken.kind === "soldOut") throw SOLD_OUT;
     if (taken.kind === "seen") return answered(userId, taken, request.hash);
     if (taken.kind !== "taken") throw new AppError("UNAVAILABLE", "The flash sale's gate is not loaded; try again.", undefined, 1);
-    const buy: FlashBuy = { orderId, userId, quantity: input.quantity, requestKey: input.request.key, address: null!, idempotency: { scope: input.request.scope, hash: input.request.hash } };
-    const placed = new Promise<Order>((resolve, reject) => enqueue(saleId, { buy, addressId: input.addressId, takenAt, resolve, reject }));
+    const buy: FlashBuy = { orderId, userId, quantity: input.quantity, requestKey: input.request.key, addressId: input.addressId, idempotency: { scope: input.request.scope, hash: input.request.hash } };
+    const placed = new Promise<Order>((resolve, reject) => enqueue(saleId, { buy, takenAt, resolve, reject }));
     writing.set(orderId, placed);
     try {
       return await placed;
@@ -191,44 +190,28 @@ export function createFlashCheckout(deps: { db: Db; lifecycle: Lifecycle; gate: 
   /** Writes one batch; answers every waiter. */
   async function write(saleId: string, batch: Waiter[]) {
     let s: Awaited<ReturnType<typeof sale>>;
-    let found: Map<string, typeof addresses.$inferSelect>;
     try {
       s = await sale(saleId);
-      const rows = await db.select().from(addresses).where(inArray(addresses.id, [...new Set(batch.map((w) => w.addressId))]));
-      found = new Map(rows.map((a) => [a.id, a]));
     } catch (err) {
       await giveBack(saleId, batch, null);
       for (const w of batch) w.reject(isOutage(err) ? unavailable() : err);
       return;
     }
-    const ready: Waiter[] = [];
-    const noAddress: Waiter[] = [];
-    for (const w of batch) {
-      const a = found.get(w.addressId);
-      if (!a || a.userId !== w.buy.userId) noAddress.push(w);
-      else {
-        w.buy.address = { name: a.name, phone: a.phone, province: a.province, city: a.city, district: a.district, detail: a.detail };
-        ready.push(w);
-      }
-    }
-    if (noAddress.length > 0) await refuse(saleId, noAddress, "NOT_FOUND", "No such address.");
     const terms: FlashBatchSale = { id: s.sale.id, streamId: s.sale.streamId, skuId: s.sale.skuId, priceFen: s.sale.priceFen, perUserLimit: s.sale.perUserLimit, product: s.product };
-    await place(terms, ready);
+    await place(terms, batch);
   }
 
   /**
-   * Which of these takes a reconcile made void (or gave back), asked under the sale's fence. A
-   * reconcile makes void only takes older than `staleMs` by Redis's clock, then waits for the fence;
-   * a take sent less than `staleMs - margin` ago by this node's clock (which runs at Redis's rate)
-   * cannot be one of them, so a batch of young takes does not ask Redis.
+   * Which of these takes a reconcile made void (or gave back), asked under the sale's fence; null
+   * when none can be. A reconcile makes void only takes older than `staleMs` by Redis's clock, then
+   * waits for the fence; a take sent less than `staleMs - margin` ago by this node's clock (which
+   * runs at Redis's rate) cannot be one of them, so a batch of young takes needs neither the
+   * question nor a transaction around its one statement.
    */
-  function fenceOf(saleId: string, waiters: Waiter[]) {
-    const sentAt = new Map(waiters.map((w) => [w.buy.orderId, w.takenAt]));
+  function fenceOf(saleId: string, waiters: Waiter[]): Fence | null {
     const margin = Math.min(1000, o.staleMs / 2);
-    return async (ids: string[]) => {
-      const oldest = Math.min(...ids.map((id) => sentAt.get(id) ?? -Infinity));
-      return performance.now() - oldest < o.staleMs - margin ? new Set<string>() : gate.missing(saleId, ids);
-    };
+    const oldest = Math.min(...waiters.map((w) => w.takenAt));
+    return performance.now() - oldest < o.staleMs - margin ? null : (ids) => gate.missing(saleId, ids);
   }
 
   /** Places waiters in one transaction; when PostgreSQL refuses part of them, answers those and places the rest. */
@@ -257,6 +240,7 @@ export function createFlashCheckout(deps: { db: Db; lifecycle: Lifecycle; gate: 
       void gate.settle(saleId, [...outcome.orders.keys()]).catch((err: unknown) => log.warn({ err, flashSaleId: saleId }, "flash takes not settled; the reconcile will"));
       for (const [orderId, order] of outcome.orders) byOrder.get(orderId)!.resolve(order);
       for (const b of outcome.voided) byOrder.get(b.orderId)!.reject(unavailable());
+      if (outcome.noAddress.length > 0) await refuse(saleId, outcome.noAddress.map((b) => byOrder.get(b.orderId)!), "NOT_FOUND", "No such address.");
       if (outcome.conflicts.length > 0) {
         const conflicted = outcome.conflicts.map((b) => byOrder.get(b.orderId)!);
         await giveBack(saleId, conflicted, null);

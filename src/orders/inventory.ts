@@ -91,28 +91,14 @@ export type SaleTerms = { id: string; perUserLimit: number };
  * Takes flash units for users in PostgreSQL, the truth: each buyer's `bought + q <= limit`, then
  * the sale's `sold + n <= quantity` while it is active. Buyers in id order (lock order). Returns
  * why not, without throwing: the users over their limit, or the sale that could not take them.
- * `together`: both statements go out at once, buyers first (`sendNow`: the lock order holds on the
- * wire too), and the caller rolls back when either refuses.
  */
 export async function takeFlashUnits(
   tx: Db,
   sale: SaleTerms,
   perUser: ReadonlyMap<string, number>,
-  o: { together?: boolean } = {},
 ): Promise<{ ok: true } | { ok: false; overLimit: string[] } | { ok: false; sale: "sold_out" }> {
   const users = [...perUser.keys()].sort();
   const total = [...perUser.values()].reduce((a, b) => a + b, 0);
-  // Together (a batch): one statement text whatever the number of buyers, the rows as one JSON parameter.
-  const buyersAsJson = async () => {
-    const rows = users.map((userId) => ({ user_id: userId, bought: perUser.get(userId)! }));
-    const res: unknown = await sendNow(tx.execute(sql`insert into flash_buyers (flash_sale_id, user_id, bought)
-      select ${sale.id}::text, r.user_id, r.bought from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as r(user_id text, bought integer)
-      on conflict (flash_sale_id, user_id) do update set bought = flash_buyers.bought + excluded.bought
-        where flash_buyers.bought + excluded.bought <= ${sale.perUserLimit}::integer
-      returning user_id, bought`));
-    const list = (Array.isArray(res) ? res : (res as { rows: unknown[] }).rows) as { user_id: string; bought: number }[];
-    return list.map((r) => ({ userId: r.user_id, bought: Number(r.bought) }));
-  };
   const buyers = () =>
     tx
       .insert(flashBuyers)
@@ -124,23 +110,15 @@ export async function takeFlashUnits(
       })
       .returning({ userId: flashBuyers.userId, bought: flashBuyers.bought });
   const sold = () =>
-    sendNow(
-      tx
-        .update(flashSales)
-        .set({ sold: sql`${flashSales.sold} + ${total}` })
-        .where(and(eq(flashSales.id, sale.id), eq(flashSales.status, "active"), sql`${flashSales.sold} + ${total} <= ${flashSales.quantity}`))
-        .returning({ id: flashSales.id }),
-    );
+    tx
+      .update(flashSales)
+      .set({ sold: sql`${flashSales.sold} + ${total}` })
+      .where(and(eq(flashSales.id, sale.id), eq(flashSales.status, "active"), sql`${flashSales.sold} + ${total} <= ${flashSales.quantity}`))
+      .returning({ id: flashSales.id });
   const overLimitOf = (rows: { userId: string; bought: number }[]) => {
     const within = new Set(rows.filter((r) => r.bought <= sale.perUserLimit).map((r) => r.userId));
     return users.filter((u) => !within.has(u));
   };
-  if (o.together) {
-    const [rows, taken] = await Promise.all([buyersAsJson(), sold()]);
-    const overLimit = overLimitOf(rows);
-    if (overLimit.length > 0) return { ok: false, overLimit };
-    return taken.length > 0 ? { ok: true } : { ok: false, sale: "sold_out" };
-  }
   const overLimit = overLimitOf(await buyers());
   if (overLimit.length > 0) return { ok: false, overLimit };
   return (await sold()).length > 0 ? { ok: true } : { ok: false, sale: "sold_out" };

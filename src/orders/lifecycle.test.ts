@@ -100,6 +100,10 @@ describe("order lifecycle under random event sequences", () => {
     return { tag, p, sale: sale! };
   }
 
+  /** A new address of the user's; its id. */
+  const newAddress = async (userId: string) =>
+    (await addressRepo.create(database.db, userId, { name: "Li", phone: "13800138000", province: "Z", city: "H", district: "X", detail: "1", isDefault: false })).id;
+
   it("answers a retried key with its order after Redis lost the gate, and the reloaded gate agrees with PostgreSQL", async () => {
     const db = database.db;
     const { sale } = await smallSale("G");
@@ -119,12 +123,60 @@ describe("order lifecycle under random event sequences", () => {
     expect(await checkout.audit(sale.id)).toMatchObject({ agree: true, gateLeft: 2, dbLeft: 2 });
   });
 
+  it("refuses a flash batch whole when PostgreSQL disagrees with the gate, says why, and answers a key seen before with its order", async () => {
+    const db = database.db;
+    const { tag, p, sale } = await smallSale("R");
+    const [u1, u2] = [await createUser(db, { nickname: "r1" }), await createUser(db, { nickname: "r2" })];
+    const addressOf = new Map([[u1.id, await newAddress(u1.id)], [u2.id, await newAddress(u2.id)]]);
+    let n = 0;
+    const buy = (userId: string, quantity: number, requestKey = `k${++n}`, addressId = addressOf.get(userId)!) => ({ orderId: `${tag}r${++n}`.padEnd(32, "0"), userId, quantity, requestKey, addressId, idempotency: { scope: `${userId} buy`, hash: "h" } });
+    const terms = { id: sale.id, streamId: "s", skuId: p.skus[0]!.id, priceFen: 99, perUserLimit: 3, product: { productId: p.id, name: "P", specs: {}, cover: "" } };
+    const state = async () => {
+      const [s] = await db.select({ sold: flashSales.sold }).from(flashSales).where(eq(flashSales.id, sale.id));
+      const [k] = await db.select({ stock: skus.stock }).from(skus).where(eq(skus.id, p.skus[0]!.id));
+      const rows = await db.select({ id: orders.id }).from(orders).where(sql`${orders.id} like ${`${tag}r%`}`);
+      return { sold: s!.sold, stock: k!.stock, orders: rows.length };
+    };
+    const first = buy(u1.id, 2, "again");
+    expect(await lifecycle.placeFlashBatch(terms, [first], null)).toMatchObject({ kind: "placed", conflicts: [], voided: [] });
+    expect(await state()).toEqual({ sold: 2, stock: 8, orders: 1 });
+    // u1 holds 2 of 3: two more is over the limit (both of u1's buys count), and nothing of the batch is written.
+    expect(await lifecycle.placeFlashBatch(terms, [buy(u2.id, 1), buy(u1.id, 1), buy(u1.id, 1)], null)).toEqual({ kind: "overLimit", userIds: [u1.id] });
+    // 5 units, 2 sold: 3 more is more than the sale has.
+    expect(await lifecycle.placeFlashBatch(terms, [buy(u2.id, 3), buy(u1.id, 1)], null)).toEqual({ kind: "saleRefused" });
+    expect(await state()).toEqual({ sold: 2, stock: 8, orders: 1 });
+    // The SKU has fewer units than the sale thinks, then its product is unlisted.
+    await db.update(skus).set({ stock: 1 }).where(eq(skus.id, p.skus[0]!.id));
+    const short = await lifecycle.placeFlashBatch(terms, [buy(u2.id, 2)], null);
+    expect(short.kind === "stockRefused" && short.error.code).toBe("OUT_OF_STOCK");
+    await db.execute(sql`update products set listed = false where id = ${p.id}`);
+    const gone = await lifecycle.placeFlashBatch(terms, [buy(u2.id, 1)], null);
+    expect(gone.kind === "stockRefused" && gone.error.code).toBe("NOT_FOUND");
+    expect(await state()).toEqual({ sold: 2, stock: 1, orders: 1 });
+    await db.execute(sql`update products set listed = true where id = ${p.id}`);
+    // A buy naming another buyer's address is left out, and the rest of its batch placed.
+    const [foreign, own] = [buy(u2.id, 1, undefined, addressOf.get(u1.id)), buy(u1.id, 1)];
+    const mixed = await lifecycle.placeFlashBatch(terms, [foreign, own], null);
+    expect(mixed).toMatchObject({ kind: "placed", conflicts: [], voided: [], noAddress: [{ orderId: foreign.orderId }] });
+    expect(mixed.kind === "placed" && [...mixed.orders.values()].map((o) => [o.id, o.address])).toEqual([
+      [own.orderId, { name: "Li", phone: "13800138000", province: "Z", city: "H", district: "X", detail: "1" }],
+    ]);
+    expect(await state()).toEqual({ sold: 3, stock: 0, orders: 2 });
+    await db.update(skus).set({ stock: 1 }).where(eq(skus.id, p.skus[0]!.id));
+    // A key that already names an order (the gate forgot it): that buy is a conflict, the others are placed.
+    const out = await lifecycle.placeFlashBatch(terms, [buy(u1.id, 1, "again"), buy(u2.id, 1)], null);
+    expect(out).toMatchObject({ kind: "placed", conflicts: [{ userId: u1.id, requestKey: "again" }], voided: [] });
+    expect(out.kind === "placed" && [...out.orders.values()].map((o) => o.totalFen)).toEqual([99]);
+    expect(await state()).toEqual({ sold: 4, stock: 0, orders: 3 });
+    expect((await lifecycle.byRequestKey(u1.id, "again"))?.id).toBe(first.orderId);
+  });
+
   it("leaves out of a batch the takes a reconcile gave back before it committed, and writes the rest", async () => {
     const db = database.db;
     const { tag, p, sale } = await smallSale("V");
     const u = await createUser(db, { nickname: "v" });
-    const address = { name: "Li", phone: "13800138000", province: "Z", city: "H", district: "X", detail: "1" };
-    const buys = ["a", "b", "c"].map((k) => ({ orderId: `${tag}${k}`.padEnd(32, "0"), userId: u.id, quantity: 1, requestKey: k, address, idempotency: { scope: `${u.id} buy`, hash: "h" } }));
+    const addressId = await newAddress(u.id);
+    const buys = ["a", "b", "c"].map((k) => ({ orderId: `${tag}${k}`.padEnd(32, "0"), userId: u.id, quantity: 1, requestKey: k, addressId, idempotency: { scope: `${u.id} buy`, hash: "h" } }));
     const terms = { id: sale.id, streamId: "s", skuId: p.skus[0]!.id, priceFen: 99, perUserLimit: 3, product: { productId: p.id, name: "P", specs: {}, cover: "" } };
     const asked: string[][] = [];
     const out = await lifecycle.placeFlashBatch(terms, buys, (ids) => {
@@ -133,7 +185,8 @@ describe("order lifecycle under random event sequences", () => {
     });
     expect(out).toMatchObject({ kind: "placed", conflicts: [], voided: [{ orderId: buys[1]!.orderId }] });
     expect(out.kind === "placed" && [...out.orders.keys()].sort()).toEqual([buys[0]!.orderId, buys[2]!.orderId].sort());
-    expect(asked.length).toBe(2);
+    // Asked once, for the whole batch, with the fence held and before anything was written.
+    expect(asked).toEqual([buys.map((b) => b.orderId)]);
     const [s] = await db.select({ sold: flashSales.sold }).from(flashSales).where(eq(flashSales.id, sale.id));
     expect(s!.sold).toBe(2);
     expect((await db.select({ id: orders.id }).from(orders).where(eq(orders.id, buys[1]!.orderId))).length).toBe(0);
@@ -168,8 +221,7 @@ describe("order lifecycle under random event sequences", () => {
     const { tag, p, sale } = await smallSale("L");
     const u = await createUser(db, { nickname: "l" });
     await db.insert(flashBuyers).values({ flashSaleId: sale.id, userId: u.id, bought: 0 });
-    const address = { name: "Li", phone: "13800138000", province: "Z", city: "H", district: "X", detail: "1" };
-    const buy = { orderId: `${tag}l`.padEnd(32, "0"), userId: u.id, quantity: 1, requestKey: "l", address, idempotency: { scope: `${u.id} buy`, hash: "h" } };
+    const buy = { orderId: `${tag}l`.padEnd(32, "0"), userId: u.id, quantity: 1, requestKey: "l", addressId: await newAddress(u.id), idempotency: { scope: `${u.id} buy`, hash: "h" } };
     const terms = { id: sale.id, streamId: "s", skuId: p.skus[0]!.id, priceFen: 99, perUserLimit: 3, product: { productId: p.id, name: "P", specs: {}, cover: "" } };
     const probe = postgres(databaseUrl, { max: 1, onnotice: () => {} });
     let release!: () => void;
@@ -187,7 +239,7 @@ describe("order lifecycle under random event sequences", () => {
       const batch = lifecycle.placeFlashBatch(terms, [buy], () => Promise.resolve(new Set()));
       // The batch waits for the buyer's row...
       for (let i = 0; ; i++) {
-        const [w] = await probe<{ n: number }[]>`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock' and query like '%flash_buyers%'`;
+        const [w] = await probe<{ n: number }[]>`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock' and query like '%pinlive_place_flash_batch%'`;
         if (w!.n > 0) break;
         if (i > 200) throw new Error("the batch never waited for the buyer's row");
         await new Promise((r) => setTimeout(r, 20));
