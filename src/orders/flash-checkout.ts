@@ -20,7 +20,7 @@ const SALE_CACHE_MS = 1000;
 /** A gate's keys live this long; a sale is reconciled while its gate may still hold takes. */
 const GATE_TTL_MS = 7 * 24 * 3600 * 1000;
 /** Batches of one sale a node writes at the same time (they meet only at the sale's rows, at the end). */
-const BATCHES_IN_FLIGHT = Number(process.env.TMP_BIF ?? 2);
+const BATCHES_IN_FLIGHT = 2;
 /**
  * How long a reconcile waits for a sale's exclusive fence before it leaves the sale to its next
  * round. New batches of the sale queue behind a reconcile that waits, so this is what a reconcile
