@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { loadConfig } from "../../src/config.js";
 import { createLogger } from "../../src/log.js";
 import { startServer, type RunningServer } from "../../src/server.js";
+import { afterEach } from "vitest";
 import { redisUrl } from "./env.js";
 
 export type EnvOverrides = Record<string, string>;
@@ -37,6 +38,22 @@ export async function startTestServer(databaseUrl: string, prefix: string, env: 
 
 export type TestServer = RunningServer & { url: string; ws: string };
 
+/** Spawned servers still running, with the output they have written so far. */
+const running = new Map<number, () => string>();
+
+/** The warnings and errors (pino level 40 and up) in a server's output: the last `n` of them. */
+export const warningsOf = (output: string, n = 20) => output.split("\n").filter((l) => /"level":(4|5|6)0\b/.test(l)).slice(-n);
+
+// A test that fails says what the servers it spawned warned about: a server's side of a failure
+// (a socket it closed, a request it refused) is otherwise printed only if the server exits.
+afterEach((ctx) => {
+  if (ctx.task.result?.state !== "fail") return;
+  for (const [pid, output] of running) {
+    const lines = warningsOf(output());
+    process.stderr.write(`spawned server ${pid} while "${ctx.task.name}" failed: ${lines.length === 0 ? "no warning or error logged" : `its last warnings and errors:\n${lines.join("\n")}`}\n`);
+  }
+});
+
 /** The real server as its own OS process (`node --import tsx src/main.ts`); it must be listening within `startTimeoutMs`. */
 export async function spawnServer(databaseUrl: string, prefix: string, env: EnvOverrides = {}, startTimeoutMs = 30_000) {
   const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
@@ -67,6 +84,8 @@ export async function spawnServer(databaseUrl: string, prefix: string, env: EnvO
       reject(new Error(`server exited with ${code}:\n${output}`));
     });
   });
+  running.set(child.pid!, () => output);
+  child.once("exit", () => running.delete(child.pid!));
   // A server that dies in the middle of a test says how: its exit and the end of its output.
   let stopping = false;
   child.once("exit", (code, signal) => {
