@@ -93,7 +93,8 @@ function writesTo(file: string, table: Table): string[] {
 
 describe("the order lifecycle owns order state, stock, flash units and coupon use", () => {
   const files = sourceFiles();
-  const LIFECYCLE = ["orders/lifecycle.ts", "orders/inventory.ts"];
+  // The lifecycle, the flash batches it writes (created by it alone) and its effects.
+  const LIFECYCLE = ["orders/lifecycle.ts", "orders/flash-batch.ts", "orders/inventory.ts"];
   const ORDERS: Table = { name: "orders", schema: "orders.schema.js", sql: "orders" };
   // A SKU is created with its stock (catalog, demo data); moving stock is an update.
   const SKUS: Table = { name: "skus", schema: "catalog.schema.js", sql: "skus", updates: true };
@@ -123,9 +124,11 @@ describe("the order lifecycle owns order state, stock, flash units and coupon us
     expect(outside(CLAIMS, /usedOrderId|used_order_id/)).toEqual([]);
   });
 
-  it("only the lifecycle calls the effects", () => {
+  it("only the lifecycle calls the effects, and only it makes flash batches", () => {
     const importers = files.filter((f) => importsOf(f).includes("orders/inventory.js"));
-    expect(importers).toEqual(["orders/lifecycle.ts"]);
+    expect(importers.sort()).toEqual(["orders/flash-batch.ts", "orders/lifecycle.ts"]);
+    const makers = files.filter((f) => f !== "orders/flash-batch.ts" && /\bcreateFlashBatches\(/.test(readFileSync(join(SRC, f), "utf8")));
+    expect(makers).toEqual(["orders/lifecycle.ts"]);
   });
 });
 
