@@ -9,9 +9,10 @@ export default class FaultReporter implements Reporter {
     const fault = testCase.meta().fault;
     const state = testCase.result().state;
     const mark = state === "passed" ? "✓" : state === "failed" ? "✗" : "-";
+    const retried = (testCase.diagnostic()?.retryCount ?? 0) > 0 ? " FLAKY (passed on its retry)" : "";
     const injected = fault?.injected.join("; ") || "(nothing recorded)";
     const checked = fault?.checked.join("; ") || "(nothing recorded)";
-    this.cases.push({ number: fault?.number ?? 99, line: `${mark} ${testCase.name} | injected: ${injected} | checked: ${checked}` });
+    this.cases.push({ number: fault?.number ?? 99, line: `${mark}${state === "passed" ? retried : ""} ${testCase.name} | injected: ${injected} | checked: ${checked}` });
   }
 
   onTestRunEnd(_modules: ReadonlyArray<TestModule>) {
