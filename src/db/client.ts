@@ -18,6 +18,9 @@ export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
  */
 export const sendNow = <T>(query: PromiseLike<T>): Promise<T> => new Promise<T>((resolve, reject) => void query.then(resolve, reject));
 
+/** The rows of `db.execute`'s answer: postgres.js answers an array of rows, PGlite `{ rows }`. */
+export const rowsOf = <T>(result: unknown): T[] => (Array.isArray(result) ? result : (result as { rows: unknown[] }).rows) as T[];
+
 /** An open database with the schema migrated; `close` ends every connection. */
 export interface Database {
   db: Db;

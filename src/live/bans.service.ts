@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { and, desc, eq, gt, isNull, or, sql } from "drizzle-orm";
 import { z } from "zod";
-import type { Db } from "../db/client.js";
+import { rowsOf, type Db } from "../db/client.js";
 import { users } from "../db/identity.schema.js";
 import { roomBans } from "../db/moderation.schema.js";
 import { AppError } from "../protocol/errors.js";
@@ -153,7 +153,7 @@ export function createBans(deps: { db: Db; changed: (change: BanChange) => Promi
     async changes(cursor: number | null): Promise<{ bans: BanState[]; cursor: number }> {
       // The database's clock first: every row changed after it is in this read or the next.
       const clock: unknown = await db.execute(sql`select (extract(epoch from clock_timestamp()) * 1000)::bigint::text as ms`);
-      const [now] = (Array.isArray(clock) ? clock : (clock as { rows: unknown[] }).rows) as { ms: string }[];
+      const [now] = rowsOf<{ ms: string }>(clock);
       const rows = await db
         .select({ streamId: roomBans.streamId, userId: roomBans.userId, expiresAt: roomBans.expiresAt, liftedAt: roomBans.liftedAt, rev: REV })
         .from(roomBans)

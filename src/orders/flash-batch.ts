@@ -1,5 +1,5 @@
 import { inArray, sql } from "drizzle-orm";
-import type { Db } from "../db/client.js";
+import { rowsOf, type Db } from "../db/client.js";
 import { orderItems, orders, type AddressSnapshot } from "../db/orders.schema.js";
 import { addresses, idempotencyKeys } from "../db/shopping.schema.js";
 import type { Logger } from "../log.js";
@@ -176,7 +176,7 @@ export function createFlashBatches(deps: {
         flashBatch,
         buys: list.map((b) => ({ id: b.orderId, user_id: b.userId, quantity: b.quantity, address_id: b.addressId, key: b.requestKey, scope: b.idempotency.scope, hash: b.idempotency.hash })),
       })}::jsonb) as placed`);
-      const [row] = (Array.isArray(res) ? res : (res as { rows: unknown[] }).rows) as { placed: BatchWritten | string }[];
+      const [row] = rowsOf<{ placed: BatchWritten | string }>(res);
       return typeof row!.placed === "string" ? (JSON.parse(row!.placed) as BatchWritten) : row!.placed;
     };
     let live = buys;
