@@ -1,7 +1,8 @@
 // Summarizes a server's `node --cpu-prof` profile from `bench:fanout --cpu-prof DIR`: only the samples of the
 // measured phase (DIR/<target>-r<round>/window.json): time by part of the hub's path, top functions by self and by
 // total time, and self time by file.
-// Usage: tsx load-tests/fanout/profile-summary.ts DIR/<target>-r<round> [--top N]
+// Usage: tsx load-tests/fanout/profile-summary.ts DIR/<target>-r<round> [--top N] [--window FILE]
+// (--window: another phase's marks in DIR, e.g. bench:orders' window-refusals.json)
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { parseArgs } from "node:util";
@@ -44,11 +45,11 @@ const PHASES: { phase: string; match: (f: CallFrame, file: string) => boolean }[
   { phase: "idle", match: (f) => f.functionName === "(idle)" },
 ];
 
-function loadProfile(dir: string): { profile: Profile; window: { fromUs: number; toUs: number } | null } {
+function loadProfile(dir: string, windowName: string): { profile: Profile; window: { fromUs: number; toUs: number } | null } {
   // CPU.<date>.<time>.<pid>.<thread>.<n>.cpuprofile: thread 0 is the main thread (tsx's loader has one of its own).
   const file = readdirSync(dir).find((f) => /\.\d+\.0\.\d+\.cpuprofile$/.test(f));
   if (!file) throw new Error(`no .cpuprofile in ${dir}`);
-  const windowFile = join(dir, "window.json");
+  const windowFile = join(dir, windowName);
   return {
     profile: JSON.parse(readFileSync(join(dir, file), "utf8")) as Profile,
     window: existsSync(windowFile) ? (JSON.parse(readFileSync(windowFile, "utf8")) as { fromUs: number; toUs: number }) : null,
@@ -70,11 +71,11 @@ function samplesIn(p: Profile, window: { fromUs: number; toUs: number } | null):
 }
 
 function main() {
-  const { values, positionals } = parseArgs({ allowPositionals: true, options: { top: { type: "string" } } });
+  const { values, positionals } = parseArgs({ allowPositionals: true, options: { top: { type: "string" }, window: { type: "string" } } });
   const top = Number(values.top ?? 25);
   const dir = positionals[0];
-  if (!dir) throw new Error("usage: tsx load-tests/fanout/profile-summary.ts DIR/<target>-r<round> [--top N]");
-  const { profile, window } = loadProfile(dir);
+  if (!dir) throw new Error("usage: tsx load-tests/fanout/profile-summary.ts DIR/<target>-r<round> [--top N] [--window FILE]");
+  const { profile, window } = loadProfile(dir, values.window ?? "window.json");
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const parent = new Map<number, number>();
   for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);

@@ -76,7 +76,9 @@ async function run(o: Options): Promise<Results> {
   signal.throwIfAborted();
   if (!rushed.soldOutAll) log("rush: the sale did NOT sell out");
   log(`refusals: ${o.concurrency} buyers keep tapping the sold-out sale for ${o.seconds} s`);
+  const refusalsFromUs = monotonicUs();
   const refusals = await refusalRush(http, sale, { concurrency: o.concurrency, seconds: o.seconds, serverPid: server.pid, signal });
+  if (o.cpuProfDir) writeProfileWindow(o.cpuProfDir, { fromUs: refusalsFromUs, toUs: monotonicUs() }, "window-refusals.json");
   signal.throwIfAborted();
   log(`cart checkout: ${Math.min(o.concurrency, o.users)} buyers on one hot SKU for ${o.seconds} s`);
   const cart = await cartRush(http, sale, { concurrency: o.concurrency, seconds: o.seconds, serverPid: server.pid, signal });

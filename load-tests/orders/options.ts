@@ -27,7 +27,8 @@ export const USAGE = `usage: npm run bench:orders -- [--quantity Q] [--limit L] 
   --seconds      each timed phase (refusals, cart checkout, PostgreSQL and bare POST ceilings), 1..120 (default 10)
   --out          folder for the JSON summary and PNG charts (default artifacts/benchmarks)
   --cpu-prof     profile the server with node --cpu-prof into DIR, the flash rush marked in DIR/window.json
-                 (summarize: tsx load-tests/fanout/profile-summary.ts DIR)`;
+                 and the refusals in DIR/window-refusals.json
+                 (summarize: tsx load-tests/fanout/profile-summary.ts DIR [--window window-refusals.json])`;
 
 const int = (name: string, raw: string | undefined, def: number, min: number, max: number) => intFlag(name, raw, def, min, max, USAGE);
 

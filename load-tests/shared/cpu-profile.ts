@@ -4,6 +4,6 @@ import { writeFileSync } from "node:fs";
 export const monotonicUs = () => Number(process.hrtime.bigint() / 1000n);
 
 /** Marks the measured phase beside a `node --cpu-prof` profile, for `load-tests/fanout/profile-summary.ts`. */
-export function writeProfileWindow(dir: string, window: { fromUs: number; toUs: number }) {
-  writeFileSync(`${dir}/window.json`, `${JSON.stringify(window)}\n`);
+export function writeProfileWindow(dir: string, window: { fromUs: number; toUs: number }, name = "window.json") {
+  writeFileSync(`${dir}/${name}`, `${JSON.stringify(window)}\n`);
 }

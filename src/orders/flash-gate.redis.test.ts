@@ -1,0 +1,97 @@
+// The flash gate's takes, gathered per tick into one script call, against the real Redis: each take
+// sees the ones asked before it in the same call (the same buyer's units, the same key's answer, the
+// units left), and the gate's counts match what it answered.
+import { Redis } from "ioredis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { redisUrl } from "../../test/support/env.js";
+import { testRedisPrefix } from "../../test/support/redis.js";
+import { redisKeys } from "../redis/keys.js";
+import { createFlashGate, requestField, type FlashGate, type TakeResult } from "./flash-gate.redis.js";
+
+describe("flash gate takes asked in one tick", () => {
+  let redis: Redis;
+  let gate: FlashGate;
+  let cleanup: () => Promise<void>;
+  let commands: string[];
+  let keysPrefix: string;
+
+  beforeAll(async () => {
+    const prefix = testRedisPrefix();
+    cleanup = prefix.cleanup;
+    keysPrefix = prefix.prefix;
+    redis = new Redis(redisUrl);
+    gate = createFlashGate(redis, redisKeys(prefix.prefix));
+    // Connected first: a command sent before is queued and goes through sendCommand twice.
+    await redis.ping();
+    // Every command this client sends, by name (a script call shows as evalsha or eval).
+    commands = [];
+    const send = redis.sendCommand.bind(redis);
+    redis.sendCommand = (command, stream) => {
+      commands.push(command.name);
+      return send(command, stream);
+    };
+  });
+  afterAll(async () => {
+    await redis.quit();
+    await cleanup();
+  });
+
+  const ask = (sale: string, user: string, key: string, qty = 1, limit = 2) => gate.take(sale, user, qty, limit, { field: requestField(user, key), hash: `h-${key}` }, `o-${user}-${key}`);
+
+  it("answers each take as if asked alone, in order, with one script call for the tick", async () => {
+    await gate.load("s1", 60_000, 3, [{ userId: "old", bought: 2 }]);
+    commands.length = 0;
+    const answers: TakeResult[] = await Promise.all([
+      ask("s1", "a", "k1"), // taken: 2 left
+      ask("s1", "a", "k1"), // the same request: seen, the order of the first
+      ask("s1", "a", "k2"), // taken: a holds 2, 1 left
+      ask("s1", "a", "k3"), // a is over the limit of 2
+      ask("s1", "old", "k1"), // held 2 before the sale was loaded: over the limit
+      ask("s1", "b", "k1", 2), // 2 units, 1 left: sold out for this take
+      ask("s1", "c", "k1"), // taken: the last unit
+      ask("s1", "d", "k1"), // sold out
+    ]);
+    expect(answers).toEqual([
+      { kind: "taken", left: 2 },
+      { kind: "seen", hash: "h-k1", orderId: "o-a-k1", refusal: null },
+      { kind: "taken", left: 1 },
+      { kind: "limit" },
+      { kind: "limit" },
+      { kind: "soldOut" },
+      { kind: "taken", left: 0 },
+      { kind: "soldOut" },
+    ]);
+    expect(commands.filter((c) => c === "evalsha" || c === "eval")).toHaveLength(1);
+    expect(await gate.left("s1")).toBe(0);
+    expect(Object.fromEntries(await gate.bought("s1"))).toEqual({ old: 2, a: 2, c: 1 });
+    const pending = await gate.pending("s1");
+    expect(pending.map((p) => p.orderId).sort()).toEqual(["o-a-k1", "o-a-k2", "o-c-k1"]);
+    // Refusals are remembered per request: the same key asked again gets the same refusal.
+    expect(await ask("s1", "a", "k3")).toEqual({ kind: "seen", hash: "h-k3", orderId: null, refusal: "LIMIT_EXCEEDED" });
+    expect(await ask("s1", "d", "k1")).toEqual({ kind: "seen", hash: "h-k1", orderId: null, refusal: "SOLD_OUT" });
+  });
+
+  it("sends each sale's takes in a call of its own, and says notLoaded for a sale not loaded while answering seen requests", async () => {
+    await gate.load("s2", 60_000, 5, []);
+    expect(await ask("s3", "a", "k1")).toEqual({ kind: "notLoaded" });
+    commands.length = 0;
+    const [two, three] = await Promise.all([ask("s2", "a", "k1"), ask("s3", "a", "k1"), ask("s2", "b", "k1")]);
+    expect(two).toEqual({ kind: "taken", left: 4 });
+    expect(three).toEqual({ kind: "notLoaded" });
+    expect(commands.filter((c) => c === "evalsha" || c === "eval")).toHaveLength(2);
+    expect(await gate.left("s2")).toBe(3);
+  });
+
+  it("rejects every take of a call that Redis refused", async () => {
+    await gate.load("s4", 60_000, 5, []);
+    // The buyers' hash replaced by a string: the script's first read of it fails (WRONGTYPE).
+    const bought = redisKeys(keysPrefix).flash.bought("s4");
+    await redis.del(bought);
+    await redis.set(bought, "x");
+    const failed = await Promise.allSettled([ask("s4", "a", "k1"), ask("s4", "b", "k1")]);
+    expect(failed.map((f) => f.status)).toEqual(["rejected", "rejected"]);
+    expect(String((failed[0] as PromiseRejectedResult).reason)).toMatch(/WRONGTYPE/);
+    expect(await gate.left("s4")).toBe(5);
+    expect(await gate.pending("s4")).toEqual([]);
+  });
+});
