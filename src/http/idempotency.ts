@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import { and, eq, lt } from "drizzle-orm";
 import type { Db } from "../db/client.js";
 import { idempotencyKeys } from "../db/shopping.schema.js";
@@ -9,7 +9,7 @@ import { errorBody, type HandlerResult } from "../uws/response.js";
 const STALE_PENDING_MS = 30_000;
 
 export const requestHash = (method: string, path: string, body: unknown) =>
-  createHash("sha256").update(`${method} ${path}\n${JSON.stringify(body ?? null)}`).digest("hex");
+  hash("sha256", `${method} ${path}\n${JSON.stringify(body ?? null)}`, "hex");
 
 /**
  * Runs a mutating request at most once per (scope, key): the same key and body replay the stored
