@@ -16,6 +16,7 @@ import { createOrders } from "./orders/orders.service.js";
 import { devRoutes } from "./http/dev.routes.js";
 import { healthRoutes, opsServer } from "./http/health.routes.js";
 import { createOriginCheck } from "./uws/origin.js";
+import { createUpgradeAnchor } from "./uws/upgrade-anchor.js";
 import { createRouter } from "./uws/router.js";
 import { writeResult } from "./uws/response.js";
 import type { Logger } from "./log.js";
@@ -149,7 +150,8 @@ export function createApp(deps: AppDeps) {
   const setRoomState: SetRoomState = (roomId, field, value, push) => hub.setState(roomId, field, value, push);
   const slowReaders = createSlowReaderSweep({ ws: config.ws, metrics });
   const connections = new ConnectionsPerIp(config.ws.maxConnectionsPerIp);
-  const transportDeps = { app, config, log, metrics, hub, authenticate, originAllowed, slowReaders, bans: roomBans, connections };
+  const upgradeAnchor = createUpgradeAnchor(app, log);
+  const transportDeps = { app, config, log, metrics, hub, authenticate, originAllowed, slowReaders, bans: roomBans, connections, upgrade: upgradeAnchor.upgrade };
   const raw = attachRawTransport(transportDeps);
   const sio = attachSocketIoTransport({
     ...transportDeps,
@@ -277,7 +279,7 @@ export function createApp(deps: AppDeps) {
   groupsRoutes(api, { db: database.db, groups, activities: createActivities(database.db) });
   jobs.handle("group.expire", (d) => groups.expire(d));
   jobs.handle("group.settle", (d) => groups.settle(d));
-  attachGroupWatch({ app, io: sio.io, subscriber: deps.redisSub, channel: keys.groupsChannel, log, originAllowed, progress: (id) => progressOf(database.db, id), connections, trustProxy: config.http.trustProxy });
+  attachGroupWatch({ app, io: sio.io, subscriber: deps.redisSub, channel: keys.groupsChannel, log, originAllowed, progress: (id) => progressOf(database.db, id), connections, trustProxy: config.http.trustProxy, upgrade: upgradeAnchor.upgrade });
   ordersRoutes(api, { orders, cancel: payments.cancelOrder });
   const flash = createFlash({
     db: database.db,
@@ -368,7 +370,9 @@ export function createApp(deps: AppDeps) {
           if (!socket) return reject(new Error(`cannot listen on ${host}:${port}`));
           listenSocket = socket;
           const bound = uWS.us_socket_local_port(socket);
-          selfBase = `http://${host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host}:${bound}`;
+          const selfHost = host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host;
+          selfBase = `http://${selfHost}:${bound}`;
+          upgradeAnchor.connect(selfHost, bound);
           // Jobs call WeChat (our own sandbox in development) and the hub: start them once both answer.
           jobs.start();
           checkout.start();
@@ -391,6 +395,7 @@ export function createApp(deps: AppDeps) {
       await ingest.close();
       if (listenSocket) uWS.us_listen_socket_close(listenSocket);
       listenSocket = null;
+      upgradeAnchor.stop();
       raw.close();
       slowReaders.stop();
       const waiting = router.inFlight;

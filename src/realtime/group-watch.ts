@@ -4,6 +4,7 @@ import type { Server } from "socket.io";
 import type { Logger } from "../log.js";
 import type { OriginCheck } from "../uws/origin.js";
 import { copyHeaders, remoteAddressOf } from "../uws/request.js";
+import type { UpgradeAnchor } from "../uws/upgrade-anchor.js";
 import type { ConnectionsPerIp } from "./connections-per-ip.js";
 import { errorBody, writeResult } from "../uws/response.js";
 import { AppError } from "../protocol/errors.js";
@@ -34,6 +35,8 @@ export interface GroupWatchDeps {
   /** Live sockets per client address, shared with the live room's transports. */
   connections: ConnectionsPerIp;
   trustProxy: boolean;
+  /** Upgrades after an await (src/uws/upgrade-anchor.ts: uWS may otherwise close the new socket). */
+  upgrade: UpgradeAnchor["upgrade"];
 }
 
 /**
@@ -46,8 +49,9 @@ export function attachGroupWatch(deps: GroupWatchDeps) {
   /**
    * Sockets opened by an upgrade still in progress, by upgrade. A watcher is subscribed and sent the
    * group as it was read right after its upgrade's cork returns, in the same turn (so no change is
-   * missed), not from `open`: with the upgrade made in a cork after an await, uWS writes from `open`
-   * can make uWS close the new socket at once (1006, no reason; uWebSockets.js issue 1108).
+   * missed), not from `open`: a frame sent from `open` goes out before the upgrade's cork returns,
+   * which made uWS close the new socket more often before the upgrade anchor (uWebSockets.js issue
+   * 1108; src/uws/upgrade-anchor.ts).
    */
   const opening = new Map<number, WebSocket<Watcher>>();
   let upgrades = 0;
@@ -76,7 +80,7 @@ export function attachGroupWatch(deps: GroupWatchDeps) {
           if (aborted) return;
           const upgrade = ++upgrades;
           const first = JSON.stringify(groupPush(p));
-          res.cork(() =>
+          deps.upgrade(res, () =>
             res.upgrade(
               { groupId, address, upgrade },
               headers["sec-websocket-key"] ?? "",

@@ -8,6 +8,7 @@ import { AppError, CLOSE_CODES } from "../protocol/errors.js";
 import { Position } from "../protocol/messages.js";
 import type { OriginCheck } from "../uws/origin.js";
 import { copyHeaders, remoteAddressOf } from "../uws/request.js";
+import type { UpgradeAnchor } from "../uws/upgrade-anchor.js";
 import { errorBody, writeResult } from "../uws/response.js";
 import type { EventEntry, FanoutSink, RoomClient } from "./client.js";
 import { dispatch } from "./dispatch.js";
@@ -102,6 +103,8 @@ export interface RawTransportDeps {
   bans: Pick<RoomBans, "isBanned">;
   /** Live sockets per client address (429 RATE_LIMITED at the upgrade past the limit). */
   connections: ConnectionsPerIp;
+  /** Upgrades after an await (src/uws/upgrade-anchor.ts: uWS may otherwise close the new socket). */
+  upgrade: UpgradeAnchor["upgrade"];
 }
 
 /**
@@ -112,6 +115,8 @@ export function attachRawTransport(deps: RawTransportDeps) {
   const { app, config, log, metrics, hub } = deps;
   const clients = new Set<RawClient>();
   let closing = false;
+  /** Set while uWS upgrades a request: a close inside it is uWS's own (see upgrade-anchor.ts). */
+  let upgrading = false;
 
   app.ws<SocketData>("/live-stream/:streamId/ws", {
     compression: uWS.DISABLED,
@@ -148,15 +153,20 @@ export function attachRawTransport(deps: RawTransportDeps) {
           if (aborted) return;
           if (closing) throw new AppError("UNAVAILABLE");
           const data: SocketData = { streamId, address, identity, batch: query.get("batch") === "1", position };
-          res.cork(() =>
-            res.upgrade(
-              data,
-              headers["sec-websocket-key"] ?? "",
-              headers["sec-websocket-protocol"] ?? "",
-              headers["sec-websocket-extensions"] ?? "",
-              context,
-            ),
-          );
+          upgrading = true;
+          try {
+            deps.upgrade(res, () =>
+              res.upgrade(
+                data,
+                headers["sec-websocket-key"] ?? "",
+                headers["sec-websocket-protocol"] ?? "",
+                headers["sec-websocket-extensions"] ?? "",
+                context,
+              ),
+            );
+          } finally {
+            upgrading = false;
+          }
           placed = false; // the socket holds it now, until its close
         } catch (err) {
           if (!(err instanceof AppError)) log.error({ err, streamId }, "upgrade failed");
@@ -211,8 +221,9 @@ export function attachRawTransport(deps: RawTransportDeps) {
     },
 
     close: (ws, code) => {
-      const { client, address } = ws.getUserData();
+      const { client, address, streamId } = ws.getUserData();
       deps.connections.release(address);
+      if (upgrading) log.warn({ streamId, code }, "uWS closed a socket inside its own upgrade (uNetworking/uWebSockets#1928); the client reconnects");
       if (!client) return;
       // uWS's own backpressure cut (1006) of a socket already known to be lagging.
       if (!client.closed && code === 1006 && client.lagging) {
