@@ -151,7 +151,7 @@ export function createApp(deps: AppDeps) {
   const slowReaders = createSlowReaderSweep({ ws: config.ws, metrics });
   const connections = new ConnectionsPerIp(config.ws.maxConnectionsPerIp);
   const upgradeAnchor = createUpgradeAnchor(app, log);
-  const transportDeps = { app, config, log, metrics, hub, authenticate, originAllowed, slowReaders, bans: roomBans, connections, upgrade: upgradeAnchor.upgrade };
+  const transportDeps = { app, config, log, metrics, hub, authenticate, originAllowed, slowReaders, bans: roomBans, connections, upgrade: upgradeAnchor.upgrade, anchored: upgradeAnchor.anchored };
   const raw = attachRawTransport(transportDeps);
   const sio = attachSocketIoTransport({
     ...transportDeps,

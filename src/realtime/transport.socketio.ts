@@ -1,5 +1,5 @@
 import { Server, type ServerOptions, type Socket } from "socket.io";
-import type { TemplatedApp, WebSocketBehavior } from "uWebSockets.js";
+import type { HttpRequest, HttpResponse, TemplatedApp, us_socket_context_t, WebSocketBehavior } from "uWebSockets.js";
 import type { Config } from "../config.js";
 import type { Authenticate, Identity } from "../auth/identity.js";
 import type { Logger } from "../log.js";
@@ -9,6 +9,7 @@ import { Position, type ClientToServerEvents, type ServerToClientEvents } from "
 import type { OriginCheck } from "../uws/origin.js";
 import { clientAddress } from "../uws/request.js";
 import { errorBody } from "../uws/response.js";
+import type { UpgradeAnchor } from "../uws/upgrade-anchor.js";
 import type { EventEntry, FanoutSink, RoomClient } from "./client.js";
 import { GROUP_WATCH_EVENTS } from "./group-watch.js";
 import { dispatch } from "./dispatch.js";
@@ -109,18 +110,27 @@ const FINAL_ERRORS = new Map<number, { code: ErrorCode; message: string }>([
 ]);
 
 /**
- * The uWS app as engine.io should see it: engine.io sets only `maxBackpressure` on its WebSocket
- * route, and uWS then silently skips a publish to a socket past it. Like the raw route, a socket
- * is instead closed at twice WS_MAX_BACKPRESSURE_BYTES (the sweep closes it at the limit first).
+ * The uWS app as engine.io should see it:
+ * - engine.io sets only `maxBackpressure` on its WebSocket route, and uWS then silently skips a
+ *   publish to a socket past it. Like the raw route, a socket is instead closed at twice
+ *   WS_MAX_BACKPRESSURE_BYTES (the sweep closes it at the limit first).
+ * - engine.io upgrades in `res.cork`, after an await for a new session: its upgrades run inside the
+ *   upgrade anchor's cork, as ours do (src/uws/upgrade-anchor.ts).
  */
-function closingOnBackpressure(app: TemplatedApp, maxBackpressure: number): TemplatedApp {
+function asEngineSees(app: TemplatedApp, maxBackpressure: number, anchored: UpgradeAnchor["anchored"]): TemplatedApp {
   // Made once per method: socket.io's adapter calls `publish` through this for every room emit.
   const methods = new Map<PropertyKey, unknown>();
   const proxy: TemplatedApp = new Proxy(app, {
     get(target, prop) {
       if (prop === "ws") {
         return (pattern: string, behavior: WebSocketBehavior<unknown>) => {
-          target.ws(pattern, { ...behavior, maxBackpressure, closeOnBackpressureLimit: 1 });
+          const { upgrade } = behavior;
+          target.ws(pattern, {
+            ...behavior,
+            maxBackpressure,
+            closeOnBackpressureLimit: 1,
+            ...(upgrade ? { upgrade: (res: HttpResponse, req: HttpRequest, context: us_socket_context_t) => upgrade(anchored(res), req, context) } : {}),
+          });
           return proxy;
         };
       }
@@ -184,6 +194,8 @@ export interface SocketIoTransportDeps {
   bans: Pick<RoomBans, "isBanned">;
   /** Live sockets per client address (429 RATE_LIMITED at the handshake past the limit). */
   connections: ConnectionsPerIp;
+  /** engine.io's upgrades run in the upgrade anchor's cork (src/uws/upgrade-anchor.ts). */
+  anchored: UpgradeAnchor["anchored"];
 }
 
 /**
@@ -202,7 +214,7 @@ export function attachSocketIoTransport(deps: SocketIoTransportDeps) {
     cors: { origin: (origin, cb) => cb(null, deps.originAllowed(origin)), credentials: true },
     adapter: deps.adapter,
   });
-  io.attachApp(closingOnBackpressure(deps.app, config.ws.maxBackpressureBytes * 2));
+  io.attachApp(asEngineSees(deps.app, config.ws.maxBackpressureBytes * 2, deps.anchored));
   limitConnectionsPerIp(io, deps.connections, config.http.trustProxy);
 
   io.use((socket, next) => {

@@ -17,12 +17,12 @@ describe("upgrading after an await", () => {
   let port: number;
   let anchor: UpgradeAnchor;
   let upgrading = false;
-  const closedInsideUpgrade = { anchored: 0, plain: 0 };
+  const closedInsideUpgrade = { anchored: 0, engine: 0, plain: 0 };
 
   beforeAll(async () => {
     const app = uWS.App();
     anchor = createUpgradeAnchor(app, createLogger("silent", "test"));
-    for (const [path, kind] of [["/anchored", "anchored"], ["/plain", "plain"]] as const) {
+    for (const [path, kind] of [["/anchored", "anchored"], ["/engine", "engine"], ["/plain", "plain"]] as const) {
       app.ws(path, {
         upgrade: (res, req, context) => {
           const key = req.getHeader("sec-websocket-key");
@@ -33,6 +33,8 @@ describe("upgrading after an await", () => {
             upgrading = true;
             const upgrade = () => res.upgrade({}, key, "", "", context);
             if (kind === "anchored") anchor.upgrade(res, upgrade);
+            // As engine.io does: its own res.cork, on the response anchor.anchored handed it.
+            else if (kind === "engine") anchor.anchored(res).cork(upgrade);
             else res.cork(upgrade);
             upgrading = false;
           });
@@ -89,6 +91,13 @@ describe("upgrading after an await", () => {
     let framed = 0;
     for (let i = 0; i < HANDSHAKES; i++) if (await handshake("/anchored")) framed += 1;
     expect(closedInsideUpgrade.anchored).toBe(0);
+    expect(framed).toBe(HANDSHAKES);
+  });
+
+  it("keeps every socket upgraded in the cork of a response it anchored (how engine.io upgrades) open", async () => {
+    let framed = 0;
+    for (let i = 0; i < HANDSHAKES; i++) if (await handshake("/engine")) framed += 1;
+    expect(closedInsideUpgrade.engine).toBe(0);
     expect(framed).toBe(HANDSHAKES);
   });
 

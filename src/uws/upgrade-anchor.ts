@@ -77,6 +77,20 @@ export function createUpgradeAnchor(app: TemplatedApp, log: Logger) {
     else res.cork(run);
   };
 
+  /**
+   * The same response, its cork() run inside the anchor's cork when the anchor is open: for code that
+   * upgrades in its own `res.cork` (engine.io's uWS server).
+   */
+  const anchored = (res: HttpResponse): HttpResponse => {
+    const cork = res.cork.bind(res);
+    res.cork = (cb: () => void) => {
+      if (anchor) anchor.cork(() => cork(cb));
+      else cork(cb);
+      return res;
+    };
+    return res;
+  };
+
   return {
     /** Opens the anchor to this node's own listener (its bound port). */
     connect(host: string, port: number) {
@@ -84,6 +98,7 @@ export function createUpgradeAnchor(app: TemplatedApp, log: Logger) {
       dial();
     },
     upgrade,
+    anchored,
     /** Whether the anchor is open (tests). */
     get open() {
       return anchor !== null;
