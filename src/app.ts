@@ -365,14 +365,20 @@ export function createApp(deps: AppDeps) {
       await banWatch.start();
       await ingest.listen();
       if (ops && config.ops) opsPort = await ops.listen(config.ops.host, config.ops.port);
-      return new Promise((resolve, reject) => {
+      const bound = await new Promise<number>((resolve, reject) => {
         app.listen(host, port, (socket) => {
           if (!socket) return reject(new Error(`cannot listen on ${host}:${port}`));
           listenSocket = socket;
           const bound = uWS.us_socket_local_port(socket);
           const selfHost = host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host;
           selfBase = `http://${selfHost}:${bound}`;
-          upgradeAnchor.connect(selfHost, bound);
+          upgradeAnchor.connect(selfHost, bound).then(
+            (open) => {
+              if (!open) log.warn("the upgrade anchor is not open yet; WebSocket upgrades are corked as before until it is");
+              resolve(bound);
+            },
+            reject,
+          );
           // Jobs call WeChat (our own sandbox in development) and the hub: start them once both answer.
           jobs.start();
           checkout.start();
@@ -382,9 +388,9 @@ export function createApp(deps: AppDeps) {
             config.jobs.reconcileIntervalSec,
             log.child({ part: "reconciler" }),
           );
-          resolve(bound);
         });
       });
+      return bound;
     },
     /**
      * Graceful stop: stop accepting connections, close live sockets (clients reconnect elsewhere),

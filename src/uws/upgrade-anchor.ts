@@ -21,8 +21,8 @@ const RECONNECT_MS = 1_000;
  *
  * cork() leaves that check out when another socket is corked already. So the upgrade runs inside a
  * cork of an anchor: a WebSocket this node opens to itself over loopback once it listens, on a path
- * that takes only this process's secret. Until the anchor is open (the first moments after start, or
- * a second after it was lost), upgrades are corked as before.
+ * that takes only this process's secret. The node's `listen` waits for it. Should it be lost, upgrades
+ * are corked as before until it is open again (a second later).
  */
 export function createUpgradeAnchor(app: TemplatedApp, log: Logger) {
   const secret = randomBytes(16).toString("hex");
@@ -31,6 +31,7 @@ export function createUpgradeAnchor(app: TemplatedApp, log: Logger) {
   let target: { host: string; port: number } | null = null;
   let retry: NodeJS.Timeout | null = null;
   let stopped = false;
+  let opened: (() => void)[] = [];
 
   app.ws<object>(ANCHOR_PATH, {
     idleTimeout: 0,
@@ -46,6 +47,8 @@ export function createUpgradeAnchor(app: TemplatedApp, log: Logger) {
     },
     open: (ws) => {
       anchor = ws;
+      for (const resolve of opened) resolve();
+      opened = [];
     },
     close: (ws) => {
       if (anchor === ws) anchor = null;
@@ -92,10 +95,21 @@ export function createUpgradeAnchor(app: TemplatedApp, log: Logger) {
   };
 
   return {
-    /** Opens the anchor to this node's own listener (its bound port). */
-    connect(host: string, port: number) {
+    /**
+     * Opens the anchor to this node's own listener (its bound port); resolves once it is open, or
+     * after `waitMs` (the node serves meanwhile, upgrading as before, and keeps trying).
+     */
+    connect(host: string, port: number, waitMs = 2_000): Promise<boolean> {
       target = { host, port };
+      const open = new Promise<boolean>((resolve) => {
+        const timer = setTimeout(() => resolve(false), waitMs);
+        opened.push(() => {
+          clearTimeout(timer);
+          resolve(true);
+        });
+      });
       dial();
+      return open;
     },
     upgrade,
     anchored,
