@@ -372,13 +372,7 @@ export function createApp(deps: AppDeps) {
           const bound = uWS.us_socket_local_port(socket);
           const selfHost = host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host;
           selfBase = `http://${selfHost}:${bound}`;
-          upgradeAnchor.connect(selfHost, bound).then(
-            (open) => {
-              if (!open) log.warn("the upgrade anchor is not open yet; WebSocket upgrades are corked as before until it is");
-              resolve(bound);
-            },
-            reject,
-          );
+          void upgradeAnchor.start().then(() => resolve(bound));
           // Jobs call WeChat (our own sandbox in development) and the hub: start them once both answer.
           jobs.start();
           checkout.start();

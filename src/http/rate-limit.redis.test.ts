@@ -47,6 +47,21 @@ describe("route limits shared through Redis", () => {
     await client.quit();
   });
 
+  it("gives each counter its own answer from the one call", async () => {
+    const limiter = createRateLimiter(redis, keys, log);
+    const three = { limit: 3, windowSec: 60 };
+    // Counted in Redis before this node's flush: 2 for "full", none for "free".
+    await redis.set(keys.rateLimit("orders", "user", "full"), "2", "PX", 60_000);
+    expect(limiter.hit("orders", "user", "free", three)).toBeNull();
+    expect(limiter.hit("orders", "user", "full", three)).toBeNull();
+    await limiter.stop();
+    // After the flush "full" is known at 3 (one more is over), "free" at 1 (two more pass).
+    expect(limiter.hit("orders", "user", "full", three)).toBeGreaterThan(0);
+    expect(limiter.hit("orders", "user", "free", three)).toBeNull();
+    expect(limiter.hit("orders", "user", "free", three)).toBeNull();
+    expect(limiter.hit("orders", "user", "free", three)).toBeGreaterThan(0);
+  });
+
   it("lets a second node decide from the hits the first one counted in Redis", async () => {
     const [a, b] = [createRateLimiter(redis, keys, log), createRateLimiter(redis, keys, log)];
     const three = { limit: 3, windowSec: 60 };

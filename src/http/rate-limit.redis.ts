@@ -131,6 +131,7 @@ export function createRateLimiter(redis: RedisClient, keys: RedisKeys, log: Logg
       calls.push(r.pinliveRateHitMany(part.length, ...part.map(({ c }) => c.key), ...part.flatMap(({ c, hits }) => [c.windowMs, hits])));
     }
     const out = (await Promise.all(calls)).flat();
+    if (out.length !== 2 * batch.length) throw new Error(`Redis answered ${out.length / 2} of ${batch.length} counters`);
     return batch.map((_, i) => [null, [out[2 * i], out[2 * i + 1]]]);
   }
 

@@ -12,6 +12,8 @@ import type { RedisKeys } from "../redis/keys.js";
 // ARGV: (userId qty limit field hash orderId)* — the takes one node asked for in one tick, in order.
 // Returns per take a code and a value: 0 record (seen before), -3 '' (not loaded), -1 '' (over the limit),
 // -2 '' (sold out), 1 left (taken). Each take sees the ones before it (the same user's, the same key's).
+// Each take's writes are whole before the next begins: Redis does not roll a script back, so a call that
+// fails part way leaves earlier takes taken and pending (the reconcile gives them back), never half-written.
 const TAKE = `
 local out = {}
 if redis.call('EXISTS', KEYS[1]) == 0 then
@@ -22,7 +24,6 @@ if redis.call('EXISTS', KEYS[1]) == 0 then
   return out
 end
 local left = tonumber(redis.call('GET', KEYS[1]))
-local taken = 0
 local now = nil
 for i = 1, #ARGV, 6 do
   local user, qty, field, hash = ARGV[i], tonumber(ARGV[i + 1]), ARGV[i + 3], ARGV[i + 4]
@@ -43,12 +44,10 @@ for i = 1, #ARGV, 6 do
     redis.call('HINCRBY', KEYS[2], user, qty)
     redis.call('HSET', KEYS[3], field, 'T|' .. hash .. '|' .. ARGV[i + 5])
     redis.call('HSET', KEYS[4], ARGV[i + 5], now .. '|' .. qty .. '|' .. user .. '|' .. field)
-    left = left - qty
-    taken = taken + qty
+    left = redis.call('DECRBY', KEYS[1], qty)
     out[#out + 1] = 1 out[#out + 1] = left
   end
 end
-if taken > 0 then redis.call('DECRBY', KEYS[1], taken) end
 return out
 `;
 

@@ -24,6 +24,8 @@ interface SocketData {
   identity: Identity | null;
   batch: boolean;
   position: Position | null;
+  /** Which upgrade made the socket (uWS copies the data: this is how a close names its upgrade). */
+  upgrade: number;
   client?: RawClient;
 }
 
@@ -115,8 +117,9 @@ export function attachRawTransport(deps: RawTransportDeps) {
   const { app, config, log, metrics, hub } = deps;
   const clients = new Set<RawClient>();
   let closing = false;
-  /** Set while uWS upgrades a request: a close inside it is uWS's own (see upgrade-anchor.ts). */
-  let upgrading = false;
+  let upgrades = 0;
+  /** The upgrade uWS is making now: its socket's close inside it is uWS's own (see upgrade-anchor.ts). */
+  let upgrading = 0;
 
   app.ws<SocketData>("/live-stream/:streamId/ws", {
     compression: uWS.DISABLED,
@@ -152,8 +155,8 @@ export function attachRawTransport(deps: RawTransportDeps) {
           await hub.prepare(streamId);
           if (aborted) return;
           if (closing) throw new AppError("UNAVAILABLE");
-          const data: SocketData = { streamId, address, identity, batch: query.get("batch") === "1", position };
-          upgrading = true;
+          const data: SocketData = { streamId, address, identity, batch: query.get("batch") === "1", position, upgrade: ++upgrades };
+          upgrading = data.upgrade;
           try {
             deps.upgrade(res, () =>
               res.upgrade(
@@ -165,7 +168,7 @@ export function attachRawTransport(deps: RawTransportDeps) {
               ),
             );
           } finally {
-            upgrading = false;
+            upgrading = 0;
           }
           placed = false; // the socket holds it now, until its close
         } catch (err) {
@@ -221,9 +224,9 @@ export function attachRawTransport(deps: RawTransportDeps) {
     },
 
     close: (ws, code) => {
-      const { client, address, streamId } = ws.getUserData();
+      const { client, address, streamId, upgrade } = ws.getUserData();
       deps.connections.release(address);
-      if (upgrading) log.warn({ streamId, code }, "uWS closed a socket inside its own upgrade (uNetworking/uWebSockets#1928); the client reconnects");
+      if (upgrade === upgrading) log.warn({ streamId, code }, "uWS closed a socket inside its own upgrade (uNetworking/uWebSockets#1928); the client reconnects");
       if (!client) return;
       // uWS's own backpressure cut (1006) of a socket already known to be lagging.
       if (!client.closed && code === 1006 && client.lagging) {

@@ -47,7 +47,7 @@ describe("upgrading after an await", () => {
     }
     listen = await new Promise<us_listen_socket>((resolve, reject) => app.listen("127.0.0.1", 0, (s) => (s ? resolve(s) : reject(new Error("no listen")))));
     port = uWS.us_socket_local_port(listen);
-    expect(await anchor.connect("127.0.0.1", port)).toBe(true);
+    expect(await anchor.start()).toBe(true);
   });
   afterAll(() => {
     anchor.stop();
@@ -86,23 +86,31 @@ describe("upgrading after an await", () => {
     expect(answer).toMatch(/^HTTP\/1\.1 404/);
   });
 
+  // First, while this process's heap still gives the bug its best odds (it gets rarer as the heap settles).
+  it("without the anchor, uWS closes some of the same upgrades inside the upgrade (the bug is in this binary)", async () => {
+    for (let i = 0; i < 4 * HANDSHAKES && closedInsideUpgrade.plain === 0; i++) await handshake("/plain");
+    // If this fails, the installed uWS no longer has the bug and the anchor can go.
+    expect(closedInsideUpgrade.plain).toBeGreaterThan(0);
+  });
+
   it("keeps every socket upgraded inside the anchor's cork open", async () => {
     let framed = 0;
-    for (let i = 0; i < HANDSHAKES; i++) if (await handshake("/anchored")) framed += 1;
+    for (let i = 0; i < HANDSHAKES; i++) {
+      expect(anchor.open).toBe(true);
+      if (await handshake("/anchored")) framed += 1;
+    }
     expect(closedInsideUpgrade.anchored).toBe(0);
     expect(framed).toBe(HANDSHAKES);
   });
 
   it("keeps every socket upgraded in the cork of a response it anchored (how engine.io upgrades) open", async () => {
     let framed = 0;
-    for (let i = 0; i < HANDSHAKES; i++) if (await handshake("/engine")) framed += 1;
+    for (let i = 0; i < HANDSHAKES; i++) {
+      expect(anchor.open).toBe(true);
+      if (await handshake("/engine")) framed += 1;
+    }
     expect(closedInsideUpgrade.engine).toBe(0);
     expect(framed).toBe(HANDSHAKES);
   });
 
-  it("without the anchor, uWS closes some of the same upgrades inside the upgrade (the bug is in this binary)", async () => {
-    for (let i = 0; i < HANDSHAKES; i++) await handshake("/plain");
-    // If this fails, the installed uWS no longer has the bug and the anchor can go.
-    expect(closedInsideUpgrade.plain).toBeGreaterThan(0);
-  });
 });

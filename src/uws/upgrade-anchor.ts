@@ -1,12 +1,16 @@
-import { randomBytes } from "node:crypto";
+import { randomBytes, timingSafeEqual } from "node:crypto";
 import { connect, type Socket } from "node:net";
-import type { HttpResponse, TemplatedApp, WebSocket } from "uWebSockets.js";
+import uWS, { type HttpResponse, type TemplatedApp, type us_listen_socket, type WebSocket } from "uWebSockets.js";
 import type { Logger } from "../log.js";
 
 /** Where the anchor connects (a path no client has a reason to ask for). */
 export const ANCHOR_PATH = "/_uws/upgrade-anchor";
 /** How soon a lost anchor connects again. */
 const RECONNECT_MS = 1_000;
+/** How long `start` waits for the anchor before the node serves without it (and keeps trying). */
+const START_WAIT_MS = 2_000;
+/** At most one "anchor is down" warning per this many ms. */
+const WARN_EVERY_MS = 30_000;
 
 /**
  * Upgrades a request to a WebSocket after an await, without uWS closing the new socket.
@@ -15,23 +19,37 @@ const RECONNECT_MS = 1_000;
  * request handler: `res.cork(() => res.upgrade(…))` shrinks the socket's memory in place, and cork()
  * then reads the HTTP response's state from bytes that now belong to the WebSocket or to the heap.
  * When they happen to read "connection: close", it shuts the socket down (uNetworking/uWebSockets
- * #1928, fixed upstream by #1929). The client sees 1006 with no frame (its unread frames are lost to
- * the reset), and the server's close handler runs inside the upgrade. Roughly one upgrade in a few
- * thousand, more when the open handler sends a frame of a particular size.
+ * #1928, fixed upstream by #1929). The client sees 1006 with no frame, and the server's close handler
+ * runs inside the upgrade. From one upgrade in a few thousand to a few in a hundred, depending on the
+ * frames `open` sends and the state of the heap.
  *
  * cork() leaves that check out when another socket is corked already. So the upgrade runs inside a
- * cork of an anchor: a WebSocket this node opens to itself over loopback once it listens, on a path
- * that takes only this process's secret. The node's `listen` waits for it. Should it be lost, upgrades
- * are corked as before until it is open again (a second later).
+ * cork of an anchor: a WebSocket this node opens to itself, on a loopback listener of its own (port 0,
+ * so no other process sharing the API port answers it), on a path that takes only this process's
+ * secret. `start` waits for it. Should it be lost, upgrades are corked as before until it is open
+ * again (a second later), with a warning.
  */
 export function createUpgradeAnchor(app: TemplatedApp, log: Logger) {
-  const secret = randomBytes(16).toString("hex");
+  const secret = Buffer.from(randomBytes(16).toString("hex"));
   let anchor: WebSocket<object> | null = null;
   let client: Socket | null = null;
-  let target: { host: string; port: number } | null = null;
+  let listener: us_listen_socket | null = null;
+  let port = 0;
   let retry: NodeJS.Timeout | null = null;
+  let started: Promise<boolean> | null = null;
   let stopped = false;
+  let warnedAt = 0;
   let opened: (() => void)[] = [];
+
+  const secretMatches = (given: string) => {
+    const b = Buffer.from(given);
+    return b.length === secret.length && timingSafeEqual(b, secret);
+  };
+  const warnDown = (why: string) => {
+    if (stopped || Date.now() - warnedAt < WARN_EVERY_MS) return;
+    warnedAt = Date.now();
+    log.warn({ why }, "the upgrade anchor is down; WebSocket upgrades are corked as before until it is back (uNetworking/uWebSockets#1928)");
+  };
 
   app.ws<object>(ANCHOR_PATH, {
     idleTimeout: 0,
@@ -39,7 +57,7 @@ export function createUpgradeAnchor(app: TemplatedApp, log: Logger) {
     sendPingsAutomatically: false,
     upgrade: (res, req, context) => {
       // Synchronous, inside uWS's own request handler: this upgrade is not the one that can misfire.
-      if (req.getHeader("x-anchor-secret") !== secret) {
+      if (!secretMatches(req.getHeader("x-anchor-secret"))) {
         res.writeStatus("404 Not Found").end();
         return;
       }
@@ -57,16 +75,25 @@ export function createUpgradeAnchor(app: TemplatedApp, log: Logger) {
 
   function dial() {
     retry = null;
-    if (stopped || !target) return;
-    const socket = connect(target.port, target.host, () => {
+    if (stopped || client) return;
+    const socket = connect(port, "127.0.0.1", () => {
       socket.write(
-        `GET ${ANCHOR_PATH} HTTP/1.1\r\nHost: ${target!.host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
-          `Sec-WebSocket-Key: ${randomBytes(16).toString("base64")}\r\nSec-WebSocket-Version: 13\r\nX-Anchor-Secret: ${secret}\r\n\r\n`,
+        `GET ${ANCHOR_PATH} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+          `Sec-WebSocket-Key: ${randomBytes(16).toString("base64")}\r\nSec-WebSocket-Version: 13\r\nX-Anchor-Secret: ${secret.toString()}\r\n\r\n`,
       );
     });
     client = socket;
-    socket.on("data", () => undefined); // the 101, then nothing: the anchor never sends
-    socket.on("error", (err) => log.debug({ err }, "upgrade anchor: connection error"));
+    let answered = false;
+    // The 101, then nothing: the anchor never sends. Any other answer is not our anchor.
+    socket.on("data", (chunk: Buffer) => {
+      if (answered) return;
+      answered = true;
+      if (!chunk.toString("latin1").startsWith("HTTP/1.1 101")) {
+        warnDown(`answered ${chunk.toString("latin1").split("\r\n")[0]}`);
+        socket.destroy();
+      }
+    });
+    socket.on("error", (err) => warnDown(err.message));
     socket.on("close", () => {
       if (client === socket) client = null;
       if (!stopped) retry ??= setTimeout(dial, RECONNECT_MS).unref();
@@ -96,20 +123,31 @@ export function createUpgradeAnchor(app: TemplatedApp, log: Logger) {
 
   return {
     /**
-     * Opens the anchor to this node's own listener (its bound port); resolves once it is open, or
-     * after `waitMs` (the node serves meanwhile, upgrading as before, and keeps trying).
+     * Listens on a loopback port of its own and opens the anchor to it; resolves true once the anchor
+     * is open, false after START_WAIT_MS (the node serves meanwhile and keeps trying). Once.
      */
-    connect(host: string, port: number, waitMs = 2_000): Promise<boolean> {
-      target = { host, port };
-      const open = new Promise<boolean>((resolve) => {
-        const timer = setTimeout(() => resolve(false), waitMs);
+    start(): Promise<boolean> {
+      started ??= new Promise<boolean>((resolve) => {
+        const timer = setTimeout(() => {
+          warnDown("not open after start");
+          resolve(false);
+        }, START_WAIT_MS).unref();
         opened.push(() => {
           clearTimeout(timer);
           resolve(true);
         });
+        app.listen("127.0.0.1", 0, (socket) => {
+          if (!socket) {
+            clearTimeout(timer);
+            warnDown("no loopback port to listen on");
+            return resolve(false);
+          }
+          listener = socket;
+          port = uWS.us_socket_local_port(socket);
+          dial();
+        });
       });
-      dial();
-      return open;
+      return started;
     },
     upgrade,
     anchored,
@@ -123,6 +161,8 @@ export function createUpgradeAnchor(app: TemplatedApp, log: Logger) {
       client?.destroy();
       anchor?.close();
       anchor = null;
+      if (listener) uWS.us_listen_socket_close(listener);
+      listener = null;
     },
   };
 }
