@@ -70,9 +70,9 @@ export class RoomViewer {
   }
 
   /**
-   * Joins the room (`connect`), once more when the first socket closes before its snapshot: the
-   * unexplained 1006 on a freshly opened socket (ARCHITECTURE.md "Known flaky"), which a test that
-   * cannot be retried must not fail on. Counted in `earlyCloses`.
+   * Joins the room (`connect`), once more when the first socket closes before its snapshot: the 1006
+   * of uWS's cork bug on a freshly upgraded socket (ARCHITECTURE.md "Known flaky"). The upgrade anchor
+   * keeps it away now; a test that cannot be retried still must not fail on it. Counted in `earlyCloses`.
    */
   async join(): Promise<void> {
     try {
