@@ -3,6 +3,7 @@ import { rowsOf, type Db } from "../db/client.js";
 import { orderItems, orders, type AddressSnapshot } from "../db/orders.schema.js";
 import { addresses, idempotencyKeys } from "../db/shopping.schema.js";
 import type { Logger } from "../log.js";
+import { addressSnapshot } from "../shopping/address.repo.js";
 import { AppError } from "../protocol/errors.js";
 import { takeFlashUnits, takeStock } from "./inventory.js";
 import type { OrderEvents } from "./order-events.js";
@@ -216,7 +217,7 @@ export function createFlashBatches(deps: {
     const out = new Map<string, AddressSnapshot>();
     for (const b of buys) {
       const a = byId.get(b.addressId);
-      if (a?.userId === b.userId) out.set(b.orderId, { name: a.name, phone: a.phone, province: a.province, city: a.city, district: a.district, detail: a.detail });
+      if (a?.userId === b.userId) out.set(b.orderId, addressSnapshot(a));
     }
     return out;
   }
@@ -242,12 +243,10 @@ export function createFlashBatches(deps: {
         const noAddress = buys.filter((b) => !gone.has(b.orderId) && !snapshots.has(b.orderId));
         const live = buys.filter((b) => snapshots.has(b.orderId));
         const at = { now, payDeadline, flashBatch };
-        const placed = batchOrders(sale, live, at, snapshots);
         const inserted = live.length === 0 ? [] : await tx.insert(orders).values(live.map((b) => flashRow(sale, b, at, snapshots.get(b.orderId)!))).onConflictDoNothing().returning({ id: orders.id });
         const written = new Set(inserted.map((r) => r.id));
         done = live.filter((b) => written.has(b.orderId));
         const conflicts = live.filter((b) => !written.has(b.orderId));
-        for (const b of conflicts) placed.delete(b.orderId);
         if (done.length > 0) {
           await tx.insert(orderItems).values(done.map((b) => flashLine(sale, b)));
           await tx
@@ -270,7 +269,7 @@ export function createFlashBatches(deps: {
           }
         }
         committing = true;
-        return { kind: "placed" as const, orders: placed, conflicts, voided, noAddress };
+        return { kind: "placed" as const, orders: batchOrders(sale, done, at, snapshots), conflicts, voided, noAddress };
       });
     } catch (err) {
       if (err instanceof Rollback) return refusal!;

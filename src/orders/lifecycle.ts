@@ -5,7 +5,7 @@ import { orderItems, orders, type OrderStatus } from "../db/orders.schema.js";
 import { cartItems } from "../db/shopping.schema.js";
 import type { Logger } from "../log.js";
 import { AppError } from "../protocol/errors.js";
-import { addressRepo } from "../shopping/address.repo.js";
+import { addressRepo, addressSnapshot } from "../shopping/address.repo.js";
 import type { FlashGate } from "./flash-gate.redis.js";
 import { createFlashBatches } from "./flash-batch.js";
 import { countSales, freeCoupon, limitHolds, returnFlashUnits, returnStock, takeFlashUnits, takeStock, useCoupon, type HoldLimits } from "./inventory.js";
@@ -232,8 +232,7 @@ export function createLifecycle(deps: { db: Db; events: OrderEventBus; log: Logg
     };
     const first = await existing();
     if (first) return first;
-    const address = await addressRepo.get(db, userId, input.addressId);
-    const { id: _addressId, isDefault: _d, ...snapshot } = address;
+    const snapshot = addressSnapshot(await addressRepo.get(db, userId, input.addressId));
     const lines = mergeLines(input.lines);
     const livePriceFen = input.flash?.priceFen ?? input.group?.priceFen;
     for (let attempt = 1; ; attempt++) {

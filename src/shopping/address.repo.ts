@@ -16,6 +16,16 @@ const columns = {
   isDefault: addresses.isDefault,
 };
 
+/** What an order keeps of an address: the fields a courier needs, copied when it is placed. */
+export const addressSnapshot = (a: { name: string; phone: string; province: string; city: string; district: string; detail: string }) => ({
+  name: a.name,
+  phone: a.phone,
+  province: a.province,
+  city: a.city,
+  district: a.district,
+  detail: a.detail,
+});
+
 /** A user's addresses. Making one default unsets the others in the same transaction. */
 export const addressRepo = {
   list: (db: Db, userId: string) =>

@@ -101,11 +101,14 @@ export function createUpgradeAnchor(app: TemplatedApp, log: Logger) {
     socket.unref();
   }
 
-  /** Runs `upgrade` (which calls res.upgrade) corked, inside the anchor's cork when it is open. */
-  const upgrade = (res: HttpResponse, run: () => void) => {
-    if (anchor) anchor.cork(() => res.cork(run));
-    else res.cork(run);
+  /** Runs `fn` inside the anchor's cork when the anchor is open, else as it is. */
+  const inAnchor = (fn: () => void) => {
+    if (anchor) anchor.cork(fn);
+    else fn();
   };
+
+  /** Runs `run` (which calls res.upgrade) corked, inside the anchor's cork when it is open. */
+  const upgrade = (res: HttpResponse, run: () => void) => inAnchor(() => res.cork(run));
 
   /**
    * The same response, its cork() run inside the anchor's cork when the anchor is open: for code that
@@ -114,8 +117,7 @@ export function createUpgradeAnchor(app: TemplatedApp, log: Logger) {
   const anchored = (res: HttpResponse): HttpResponse => {
     const cork = res.cork.bind(res);
     res.cork = (cb: () => void) => {
-      if (anchor) anchor.cork(() => cork(cb));
-      else cork(cb);
+      inAnchor(() => cork(cb));
       return res;
     };
     return res;
