@@ -233,7 +233,7 @@ export function createApp(deps: AppDeps) {
   // The order lifecycle: the one writer of order state, stock, flash units and coupon use; the
   // others subscribe to its events (once, here, while the app is built).
   const orderEvents = createOrderEvents(log.child({ part: "orders" }));
-  const flashGate = createFlashGate(rushRedis, keys);
+  const flashGate = createFlashGate(rushRedis, keys, { takeTimeoutMs: config.redis.commandTimeoutMs });
   const pricing = { maxTotalFen: config.orders.maxTotalFen, couponMaxDiscountPercent: config.coupons.maxDiscountPercent };
   const lifecycle = createLifecycle({ db: database.db, events: orderEvents, log, payTimeoutSec: config.orders.payTimeoutSec, holds: config.orders.holds, pricing, gate: flashGate });
   const orders = createOrders({ db: database.db, lifecycle, pricing });
@@ -247,7 +247,6 @@ export function createApp(deps: AppDeps) {
       maxBatch: config.orders.flashBatchMax,
       staleMs: config.orders.flashTakeStaleMs,
       maxTotalFen: config.orders.maxTotalFen,
-      takeTimeoutMs: config.redis.commandTimeoutMs,
     },
   });
   const publicBase = () => config.wechat.publicBaseUrl ?? selfBase;

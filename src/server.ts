@@ -9,7 +9,7 @@ import { createImages } from "./media/images.service.js";
 import { createImageStore } from "./media/images.store.js";
 import type { Logger } from "./log.js";
 import { createMetrics } from "./metrics.js";
-import { connectRedis } from "./redis/connect.js";
+import { connectRedis, rushConnection } from "./redis/connect.js";
 import { sandboxLoginCredentials, sandboxPayCredentials, type PayCredentials } from "./wechat/credentials.js";
 
 const DEMO_IMAGE_MAX_BYTES = 16 * 1024 * 1024;
@@ -19,13 +19,12 @@ export async function startServer(config: Config, log: Logger) {
   const database = await openDatabase({ ...config.db, log });
   const connect = (name: string, o: { subscriber?: boolean; autoPipelining?: boolean } = {}) =>
     connectRedis(config.redis, name, config.nodeId, log, { commandTimeoutMs: config.redis.commandTimeoutMs, ...o });
-  // rush: what every request of a rush sends (route limits, the flash gate), pipelined per tick.
   const [redis, redisSub, ioPub, ioSub, rushRedis] = await Promise.all([
     connect("main"),
     connect("rooms-sub", { subscriber: true }),
     connect("io-pub"),
     connect("io-sub", { subscriber: true }),
-    connect("rush", { autoPipelining: true }),
+    connect("rush", rushConnection(config.redis)),
   ]);
   const connections = [redis, redisSub, ioPub, ioSub, rushRedis];
   let demoLogins: Awaited<ReturnType<typeof seedDemoData>> | null = null;

@@ -1,5 +1,6 @@
 // Orders benchmark: flash buy-now on one hot SKU, refusals once sold out, and a cart checkout on a hot SKU, beside the
-// Redis gate's, PostgreSQL's and a bare authenticated POST's own ceilings.
+// Redis gate's, PostgreSQL's and the request stack's own ceilings (a bare authenticated POST, a refusal
+// without the gate, uWS alone).
 import { randomBytes } from "node:crypto";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { availableParallelism, loadavg, tmpdir } from "node:os";
@@ -12,7 +13,7 @@ import { log, message, runGuard } from "../shared/run-guard.js";
 import { ordersCharts } from "./charts.js";
 import { createTestDatabase } from "../../test/support/databases.js";
 import { children, hostBusy, startServer } from "../fanout/server-process.js";
-import { barePostCeiling } from "./bare-post.js";
+import { stackCeilings } from "./bare-post.js";
 import { refusalRush, retryUnresolved, rush } from "./buy-rush.js";
 import { cartRush } from "./cart-rush.js";
 import { httpClient } from "./http-client.js";
@@ -107,9 +108,9 @@ async function run(o: Options): Promise<Results> {
   log(`PostgreSQL ceiling: ${o.seconds} s`);
   signal.throwIfAborted();
   const pg = await postgresCeiling(database.url, sale.ceilingSkuId, { ...o, signal }).catch((err: unknown) => ({ error: message(err) }));
-  log(`bare authenticated POST ceiling: ${o.seconds} s`);
+  log(`the request stack's ceilings (bare POST, refusal without the gate, uWS alone): ${o.seconds} s each`);
   signal.throwIfAborted();
-  const bare = await barePostCeiling(ROOT, env, sale, { concurrency: o.concurrency, seconds: o.seconds, signal }).catch((err: unknown) => ({ error: message(err) }));
+  const stack = await stackCeilings(ROOT, env, sale, { concurrency: o.concurrency, seconds: o.seconds, signal }).catch((err: unknown) => ({ error: message(err) }));
   signal.throwIfAborted();
   return {
     options: o,
@@ -122,7 +123,7 @@ async function run(o: Options): Promise<Results> {
     serverWarnings,
     gateCeiling: gateCeilingResult,
     pg,
-    bare,
+    stack,
     loadAvg: { start: loadStart, end: load1() },
   };
 }

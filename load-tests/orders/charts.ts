@@ -6,13 +6,15 @@ export function ordersCharts(r: Results): Chart[] {
   const o = r.options;
   const gate = "error" in r.gateCeiling ? null : r.gateCeiling;
   const pg = "error" in r.pg ? null : r.pg;
-  const bare = "error" in r.bare ? null : r.bare;
+  const stack = "error" in r.stack ? null : r.stack;
   const sub = `${o.quantity.toLocaleString("en-US")} units, ${o.limit} per buyer, ${o.users.toLocaleString("en-US")} buyers, ${o.concurrency} in flight; load average ${r.loadAvg.start.toFixed(1)} (2 cores)`;
   const phases: [string, number | null, { p50Ms: number | null; p99Ms: number | null; maxMs: number | null } | null][] = [
     ["flash buy-now: orders (201)", r.rush.ordersPerSec, r.rush.ok],
     ["sold out: refusals (409)", r.refusals.refusalsPerSec, r.refusals.latency],
     ["cart checkout, hot SKU", r.cart.ordersPerSec, r.cart.checkout],
-    ["bare authenticated POST", bare?.postsPerSec ?? null, bare?.latency ?? null],
+    ["bare authenticated POST", stack?.post.perSec ?? null, stack?.post.latency ?? null],
+    ["buy refused before the gate", stack?.refusal.perSec ?? null, stack?.refusal.latency ?? null],
+    ["uWS alone, fixed 409", stack?.uws.perSec ?? null, stack?.uws.latency ?? null],
     ["PostgreSQL hot-row update", pg?.updatesPerSec ?? null, pg?.latency ?? null],
     ["Redis gate alone", gate?.takesPerSec ?? null, gate?.latency ?? null],
   ];

@@ -1,4 +1,4 @@
-import type { BareResult } from "./bare-post.js";
+import type { Ceiling, StackResult } from "./bare-post.js";
 import type { RefusalResult, RushResult } from "./buy-rush.js";
 import type { CartResult } from "./cart-rush.js";
 import type { Latency } from "./latency.js";
@@ -19,7 +19,7 @@ export type Results = {
   serverWarnings: Record<string, number>;
   gateCeiling: GateResult | { error: string };
   pg: PgResult | { error: string };
-  bare: BareResult | { error: string };
+  stack: StackResult | { error: string };
   /** The host's 1-minute load average at the start and at the end of the run (other work on the machine skews every figure). */
   loadAvg: { start: number; end: number };
 };
@@ -41,8 +41,10 @@ const ok = <T extends object>(x: T | { error: string }): T | null => ("error" in
 export function ratios(r: Results) {
   return {
     "orders/pgRowUpdate": ratio(r.rush.ordersPerSec, ok(r.pg)?.updatesPerSec),
-    "orders/barePost": ratio(r.rush.ordersPerSec, ok(r.bare)?.postsPerSec),
+    "orders/barePost": ratio(r.rush.ordersPerSec, ok(r.stack)?.post.perSec),
     "orders/redisTakes": ratio(r.rush.ordersPerSec, ok(r.gateCeiling)?.takesPerSec),
+    "refusals/stackRefusal": ratio(r.refusals.refusalsPerSec, ok(r.stack)?.refusal.perSec),
+    "stackRefusal/uws": ratio(ok(r.stack)?.refusal.perSec ?? 0, ok(r.stack)?.uws.perSec),
   };
 }
 
@@ -125,15 +127,16 @@ export function tables(r: Results): string {
         ])
       : section("PostgreSQL conditional update alone", [["FAILED", (r.pg as { error: string }).error]]),
   );
-  const b = ok(r.bare);
+  const st = ok(r.stack);
+  const stackRow = (c: Ceiling, what: string): [string, string] => [what, `${int(c.answers)} → ${int(c.perSec)}/s (failed ${c.failed}), ${lat(c.latency)}, server CPU ${c.serverCpuPct.toFixed(0)}%`];
   out.push(
-    b
-      ? section(`bare authenticated POST writing one row (the server's router, API layer and pool), ${o.concurrency} in flight, ${o.seconds} s`, [
-          ["posts", `${int(b.posts)} in ${b.durationSec.toFixed(2)} s → ${int(b.postsPerSec)} posts/s (failed ${b.failed})`],
-          ["latency", lat(b.latency)],
-          ["server CPU", `${b.serverCpuPct.toFixed(0)}%`],
+    st
+      ? section(`the request stack alone (the server's router, API layer, pool), ${o.concurrency} in flight, ${o.seconds} s each`, [
+          stackRow(st.post, "bare POST writing one row"),
+          stackRow(st.refusal, "buy refused before the gate"),
+          stackRow(st.uws, "uWS alone, fixed 409"),
         ])
-      : section("bare authenticated POST", [["FAILED", (r.bare as { error: string }).error]]),
+      : section("the request stack alone", [["FAILED", (r.stack as { error: string }).error]]),
   );
   const q = ratios(r);
   const f3 = (n: number | null) => (n === null ? "n/a" : n.toFixed(3));
@@ -142,6 +145,8 @@ export function tables(r: Results): string {
       ["orders/s ÷ PostgreSQL upd/s", `${f3(q["orders/pgRowUpdate"])} (target ≥ 1.0)`],
       ["orders/s ÷ bare POST/s", `${f3(q["orders/barePost"])} (target ≥ 0.5)`],
       ["orders/s ÷ Redis takes/s", f3(q["orders/redisTakes"])],
+      ["refusals/s ÷ stack refusals/s", f3(q["refusals/stackRefusal"])],
+      ["stack refusals/s ÷ uWS alone/s", f3(q["stackRefusal/uws"])],
     ]),
   );
   return out.join("\n\n");
@@ -152,7 +157,7 @@ export function summary(r: Results): string {
   const { options: o, rush, truth: t } = r;
   const g = ok(r.gateCeiling);
   const p = ok(r.pg);
-  const b = ok(r.bare);
+  const st = ok(r.stack);
   const q = ratios(r);
   return JSON.stringify({
     bench: "orders",
@@ -182,8 +187,10 @@ export function summary(r: Results): string {
     redisTakesPerSec: round(g?.takesPerSec ?? null),
     pgUpdatesPerSec: round(p?.updatesPerSec ?? null),
     pgP99Ms: round(p?.latency.p99Ms ?? null, 2),
-    barePostPerSec: round(b?.postsPerSec ?? null),
-    barePostP99Ms: round(b?.latency.p99Ms ?? null, 2),
+    barePostPerSec: round(st?.post.perSec ?? null),
+    barePostP99Ms: round(st?.post.latency.p99Ms ?? null, 2),
+    stackRefusalsPerSec: round(st?.refusal.perSec ?? null),
+    uwsAlonePerSec: round(st?.uws.perSec ?? null),
     violations: violations(r),
     ratios: Object.fromEntries(Object.entries(q).map(([k, v]) => [k, round(v, 4)])),
   });

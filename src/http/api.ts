@@ -11,8 +11,6 @@ import type { HandlerResult } from "../uws/response.js";
 import { parseInput, type RequestContext, type Router } from "../uws/router.js";
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,64}$/;
-/** For routes without params or query: built once (zod compiles each schema on first use). */
-const NOTHING = z.object({});
 
 type Method = "get" | "post" | "put" | "del" | "patch";
 /** The named limits routes may use (config `rateLimits`). */
@@ -124,28 +122,26 @@ export function createApi(
       const user = (await (ctx.admitted ?? identify(ctx, spec.auth))) as Identity | null;
       if (limit) limits!.limiter.enforce(spec.rateLimit!, limit, { ip: ctx.remoteAddress, userId: user?.userId });
       if (ctx.bodyError) throw ctx.bodyError;
-      const params = parseInput(spec.params ?? NOTHING, Object.fromEntries(names.map((n, i) => [n, ctx.params[i]])));
-      const query = parseInput(spec.query ?? NOTHING, Object.fromEntries(ctx.query));
+      const params = spec.params ? parseInput(spec.params, namedParams(names, ctx.params)) : {};
+      const query = spec.query ? parseInput(spec.query, Object.fromEntries(ctx.query)) : {};
       const body = spec.body ? parseInput(spec.body, ctx.body ?? {}) : undefined;
       const file = upload ? await readUpload(ctx.headers, ctx.bodyBytes, upload) : null;
-      const run = async (idempotency: ApiInput<P, Q, B>["idempotency"] = null) => {
-        const result = await handler({ params, query, body, user, headers: ctx.headers, file, address: ctx.remoteAddress, idempotency } as ApiInput<P, Q, B>);
-        return { status: spec.status ?? 200, body: result };
-      };
-      const respond = async (result: Promise<HandlerResult>): Promise<HandlerResult> => {
-        const r = await result;
-        return { ...r, body: resolveImageUrls(r.body) };
-      };
+      const status = spec.status ?? 200;
       const key = ctx.headers["idempotency-key"];
-      if (!keyed || key === undefined) {
-        if (spec.idempotency === "required" || spec.idempotency === "handler") throw new AppError("IDEMPOTENCY_KEY_REQUIRED");
-        return respond(run());
+      let request: ApiInput<P, Q, B>["idempotency"] = null;
+      if (keyed && key !== undefined) {
+        if (!IDEMPOTENCY_KEY.test(key)) throw new AppError("INVALID_PARAMS", "Idempotency-Key: 1-64 visible ASCII characters.");
+        request = { key, scope: `${user?.userId ?? "anonymous"} ${ctx.method} ${ctx.path}`, hash: requestHash(ctx.method, ctx.path, ctx.body) };
+      } else if (spec.idempotency === "required" || spec.idempotency === "handler") {
+        throw new AppError("IDEMPOTENCY_KEY_REQUIRED");
       }
-      if (!IDEMPOTENCY_KEY.test(key)) throw new AppError("INVALID_PARAMS", "Idempotency-Key: 1-64 visible ASCII characters.");
-      const scope = `${user?.userId ?? "anonymous"} ${ctx.method} ${ctx.path}`;
-      const hash = requestHash(ctx.method, ctx.path, ctx.body);
-      if (spec.idempotency === "handler") return respond(run({ key, scope, hash }));
-      return respond(once(scope, key, hash, () => run()));
+      // A "handler" route keeps its keys' answers itself; the others' are kept here, around the handler.
+      const input = { params, query, body, user, headers: ctx.headers, file, address: ctx.remoteAddress, idempotency: spec.idempotency === "handler" ? request : null } as ApiInput<P, Q, B>;
+      const result: HandlerResult =
+        request && spec.idempotency !== "handler"
+          ? await once(request.scope, request.key, request.hash, async () => ({ status, body: await handler(input) }))
+          : { status, body: await handler(input) };
+      return { ...result, body: resolveImageUrls(result.body) };
     }, { deferBodyErrors: true, ...bodyOptions });
   }
 
@@ -201,6 +197,13 @@ export function createApi(
 }
 
 export type Api = ReturnType<typeof createApi>;
+
+/** The path's parameters by name (`/v1/products/:id` → { id }). */
+function namedParams(names: string[], values: string[]) {
+  const out: Record<string, string | undefined> = {};
+  for (let i = 0; i < names.length; i++) out[names[i]!] = values[i];
+  return out;
+}
 
 function jsonSchema(schema: z.ZodType, io: "input" | "output") {
   return z.toJSONSchema(schema, { io, unrepresentable: "any" });

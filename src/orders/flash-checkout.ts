@@ -4,7 +4,7 @@ import type { Db } from "../db/client.js";
 import { products, skus } from "../db/catalog.schema.js";
 import { flashBuyers, flashSales } from "../db/flash.schema.js";
 import { orderItems, orders } from "../db/orders.schema.js";
-import { isOutage, withTimeout } from "../unavailable.js";
+import { isOutage } from "../unavailable.js";
 import type { Logger } from "../log.js";
 import { AppError, ERRORS, type ErrorCode } from "../protocol/errors.js";
 import { requestField, type FlashGate, type TakeResult } from "./flash-gate.redis.js";
@@ -40,12 +40,6 @@ export interface FlashCheckoutOptions {
   staleMs: number;
   /** The most one order may cost (ORDER_MAX_TOTAL_FEN): a buy above it is refused before the gate. */
   maxTotalFen: number;
-  /**
-   * A take the gate has not answered this long after it was asked is UNAVAILABLE
-   * (REDIS_COMMAND_TIMEOUT_MS). Counted from the ask: an auto-pipelined command is sent only once
-   * the pipeline before it is answered, so by Redis's command timeout alone it could wait two.
-   */
-  takeTimeoutMs: number;
 }
 
 /** What a buyer asked for, and the request's Idempotency-Key (its scope and body hash). */
@@ -125,8 +119,7 @@ export function createFlashCheckout(deps: { db: Db; lifecycle: Lifecycle; gate: 
     const orderId = newOrderId();
     const takenAt = performance.now();
     const request = { field: requestField(userId, input.request.key), hash: input.request.hash.slice(0, 32) };
-    // The take runs on after a timeout: one that runs after its buyer was answered stays pending, and the reconcile gives it back.
-    const take = () => withTimeout(gate.take(saleId, userId, input.quantity, s.perUserLimit, request, orderId), o.takeTimeoutMs, "The flash sale's gate", 1);
+    const take = () => gate.take(saleId, userId, input.quantity, s.perUserLimit, request, orderId);
     let taken = await take();
     if (taken.kind === "notLoaded") {
       await open(s);

@@ -1,5 +1,6 @@
 import type { RedisClient } from "../redis/connect.js";
 import type { RedisKeys } from "../redis/keys.js";
+import { withTimeout } from "../unavailable.js";
 
 // Every script works on one sale's four keys (one hash tag): KEYS = left, bought, requests, pending.
 //   left      units the gate may still hand out
@@ -156,6 +157,16 @@ const TAKES_PER_CALL = 128;
 
 type Ask = { args: (string | number)[]; resolve: (r: TakeResult) => void; reject: (err: unknown) => void };
 
+export interface GateOptions {
+  /**
+   * A take the gate has not answered this long after it was asked is UNAVAILABLE (Retry-After 1;
+   * REDIS_COMMAND_TIMEOUT_MS). One timer per script call, which goes out in the tick of its asks.
+   * The call runs on after it: a take it makes stays pending, and the reconcile gives it back.
+   * Unset: only the connection's own command timeout.
+   */
+  takeTimeoutMs?: number;
+}
+
 function takeResult(code: number, value: string | number): TakeResult {
   if (code === 1) return { kind: "taken", left: Number(value) };
   if (code === -1) return { kind: "limit" };
@@ -175,7 +186,7 @@ function takeResult(code: number, value: string | number): TakeResult {
  * resolves takes whose node died (it makes them `void` first: no batch writes them after). The gate
  * can be lost; it is reloaded from PostgreSQL.
  */
-export function createFlashGate(redis: RedisClient, keys: RedisKeys) {
+export function createFlashGate(redis: RedisClient, keys: RedisKeys, opts: GateOptions = {}) {
   const r = redis as GateRedis;
   if (!("pinliveFlashTake" in redis)) {
     redis.defineCommand("pinliveFlashTake", { numberOfKeys: 4, lua: TAKE });
@@ -199,7 +210,8 @@ export function createFlashGate(redis: RedisClient, keys: RedisKeys) {
 
   async function send(id: string, asks: Ask[]) {
     try {
-      const out = await r.pinliveFlashTake(...all(id), ...asks.flatMap((a) => a.args));
+      const call = r.pinliveFlashTake(...all(id), ...asks.flatMap((a) => a.args));
+      const out = opts.takeTimeoutMs === undefined ? await call : await withTimeout(call, opts.takeTimeoutMs, "The flash sale's gate", 1);
       if (out.length !== 2 * asks.length) throw new Error(`the gate answered ${out.length / 2} of ${asks.length} takes`);
       asks.forEach((a, i) => a.resolve(takeResult(Number(out[2 * i]), out[2 * i + 1]!)));
     } catch (err) {

@@ -67,9 +67,9 @@ describe("order lifecycle under random event sequences", () => {
     events.on("cancelled", (e) => void bump(told.cancelled, e.order.id));
     events.seal();
     keys = redisKeys(prefix.prefix);
-    const gate = createFlashGate(redis, keys);
+    const gate = createFlashGate(redis, keys, { takeTimeoutMs: 2000 });
     lifecycle = createLifecycle({ db: database.db, events, log, payTimeoutSec: 900, holds: { maxUnpaidOrders: 5, maxUnpaidUnitsPerSku: 99 }, pricing: { maxTotalFen: 100_000_000, couponMaxDiscountPercent: 50 }, gate });
-    checkout = createFlashCheckout({ db: database.db, lifecycle, gate, log, options: { gatherMs: 2, maxBatch: 8, staleMs: 1000, maxTotalFen: 100_000_000, takeTimeoutMs: 2000 } });
+    checkout = createFlashCheckout({ db: database.db, lifecycle, gate, log, options: { gatherMs: 2, maxBatch: 8, staleMs: 1000, maxTotalFen: 100_000_000 } });
     // Test-only: every status an order takes is logged by the database itself.
     await database.db.execute(sql`create table status_log (id serial primary key, order_id text not null, old text, new text not null)`);
     await database.db.execute(sql.raw(`create function log_status() returns trigger language plpgsql as $$ begin

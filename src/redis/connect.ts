@@ -38,6 +38,13 @@ export interface ClientOptions {
   subscriber?: boolean;
 }
 
+/**
+ * The rush connection: what every request of a rush sends (route limits, the flash gate). Both gather
+ * their own calls (one script call a tick, one every 20 ms), so a standalone Redis gets them as they
+ * are; on a cluster the limits send one call per counter, which ioredis pipelines per node.
+ */
+export const rushConnection = (target: RedisTarget): Pick<ClientOptions, "autoPipelining"> => ({ autoPipelining: Boolean(target.cluster) });
+
 /** Makes a client (not yet connected) for a standalone Redis or a cluster, with the same behaviour on both. */
 export function createRedisClient(target: RedisTarget, o: ClientOptions): RedisClient {
   const failFast = o.failFast ?? false;

@@ -9,7 +9,9 @@ export function copyHeaders(req: HttpRequest): Record<string, string> {
 
 /** The client's address: the socket's peer, or with `trustProxy` the last X-Forwarded-For entry (what our proxy saw). */
 export function remoteAddressOf(res: HttpResponse, req: HttpRequest, trustProxy: boolean): string {
-  return clientAddress(Buffer.from(res.getRemoteAddressAsText()).toString(), req.getHeader("x-forwarded-for"), trustProxy);
+  // An address is ASCII: latin1 decodes it without UTF-8's checks.
+  const peer = Buffer.from(res.getRemoteAddressAsText()).toString("latin1");
+  return trustProxy ? clientAddress(peer, req.getHeader("x-forwarded-for"), true) : peer;
 }
 
 /** The same rule from a peer address and an X-Forwarded-For header already copied out of the request. */

@@ -49,7 +49,7 @@ export function errorBody(failure: unknown): { status: number; body: { code: str
 export function writeResult(res: HttpResponse, result: HandlerResult) {
   res.cork(() => {
     res.writeStatus(statusLine(result.status));
-    for (const [k, v] of Object.entries(result.headers ?? {})) res.writeHeader(k, v);
+    if (result.headers) for (const k in result.headers) res.writeHeader(k, result.headers[k]!);
     if (result.body === undefined || result.status === 204 || result.status === 304) {
       res.end();
       return;

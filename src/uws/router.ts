@@ -113,6 +113,9 @@ export function createRouter(app: TemplatedApp, log: Logger, opts: { maxBodyByte
   };
   /** deferBodyErrors: the handler raises ctx.bodyError itself (after its auth check). */
   const register = (method: "get" | "post" | "put" | "del" | "patch", pattern: string, handler: Handler, routeOpts: RouteOptions = {}) => {
+    const paramCount = pattern.split("/").filter((s) => s.startsWith(":")).length;
+    const maxBodyBytes = routeOpts.maxBodyBytes ?? opts.maxBodyBytes;
+    const trustProxy = opts.trustProxy ?? false;
     app[method](pattern, (res, req) => {
       if (closed) {
         // A request on a kept-alive connection after the drain: cut it unanswered (nothing ran),
@@ -126,8 +129,8 @@ export function createRouter(app: TemplatedApp, log: Logger, opts: { maxBodyByte
       const ctx: RequestContext = {
         method: req.getMethod().toUpperCase(),
         path: req.getUrl(),
-        remoteAddress: remoteAddressOf(res, req, opts.trustProxy ?? false),
-        params: paramsOf(req, pattern),
+        remoteAddress: remoteAddressOf(res, req, trustProxy),
+        params: paramsOf(req, paramCount),
         query: new URLSearchParams(req.getQuery() ?? ""),
         headers: copyHeaders(req),
         body: undefined,
@@ -142,16 +145,18 @@ export function createRouter(app: TemplatedApp, log: Logger, opts: { maxBodyByte
       void (async () => {
         try {
           if (ctx.method !== "GET" && ctx.method !== "DELETE") {
-            // A refused caller's answer is the refusal, whatever its body was.
-            const raw = await readBody(res, routeOpts.maxBodyBytes ?? opts.maxBodyBytes, () => aborted, ctx.admitted).catch(async (err: unknown) => {
-              await ctx.admitted;
+            let raw: Buffer;
+            try {
+              raw = await readBody(res, maxBodyBytes, () => aborted, ctx.admitted);
+            } catch (err) {
+              await ctx.admitted; // a refused caller's answer is the refusal, whatever its body was
               throw err;
-            });
+            }
             ctx.bodyBytes = raw;
             if (!routeOpts.rawBody) ctx.rawBody = raw.toString("utf8");
             if (raw.length > 0 && !routeOpts.rawBody) {
               try {
-                ctx.body = parseJsonBody(raw, ctx.headers["content-type"]);
+                ctx.body = parseJsonBody(ctx.rawBody, ctx.headers["content-type"]);
               } catch (err) {
                 ctx.bodyError = err as AppError;
               }
@@ -207,8 +212,7 @@ export type Router = ReturnType<typeof createRouter>;
 
 const closing = (r: HandlerResult): HandlerResult => ({ ...r, headers: { ...r.headers, connection: "close" } });
 
-function paramsOf(req: HttpRequest, pattern: string): string[] {
-  const count = pattern.split("/").filter((s) => s.startsWith(":")).length;
+function paramsOf(req: HttpRequest, count: number): string[] {
   const out: string[] = [];
   for (let i = 0; i < count; i++) out.push(safeDecode(req.getParameter(i) ?? ""));
   return out;
@@ -222,12 +226,12 @@ function safeDecode(s: string) {
   }
 }
 
-function parseJsonBody(raw: Buffer, contentType: string | undefined): unknown {
+function parseJsonBody(text: string, contentType: string | undefined): unknown {
   if (contentType && !contentType.toLowerCase().includes("json")) {
     throw new AppError("INVALID_PARAMS", "Send the body as application/json.");
   }
   try {
-    return JSON.parse(raw.toString("utf8")) as unknown;
+    return JSON.parse(text) as unknown;
   } catch {
     throw new AppError("INVALID_PARAMS", "The body is not valid JSON.");
   }
