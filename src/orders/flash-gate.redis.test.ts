@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { redisUrl } from "../../test/support/env.js";
 import { testRedisPrefix } from "../../test/support/redis.js";
 import { redisKeys } from "../redis/keys.js";
-import { createFlashGate, requestField, type FlashGate, type TakeResult } from "./flash-gate.redis.js";
+import { createFlashGate, REFUSALS_KEPT_MS, requestField, type FlashGate, type TakeResult } from "./flash-gate.redis.js";
 
 describe("flash gate takes asked in one tick", () => {
   let redis: Redis;
@@ -110,5 +110,35 @@ describe("flash gate takes asked in one tick", () => {
     expect(await gate.release("s4", [{ orderId: "o-a-k1", refusal: null }])).toBe(1);
     expect(await gate.left("s4")).toBe(5);
     expect(await gate.pending("s4")).toEqual([]);
+  });
+
+  it("keeps its own refusals apart from the takes' records, for REFUSALS_KEPT_MS after the last, and a reload forgets them", async () => {
+    const keys = redisKeys(keysPrefix).flash;
+    const saleTtlMs = 3_600_000;
+    await gate.load("s5", saleTtlMs, 1, []);
+    expect(await ask("s5", "a", "k1")).toEqual({ kind: "taken", left: 0 });
+    expect(await redis.exists(keys.refused("s5"))).toBe(0); // no refusal yet: no hash
+    expect(await ask("s5", "b", "k1")).toEqual({ kind: "soldOut" });
+    expect(await ask("s5", "a", "k2", 1, 1)).toEqual({ kind: "limit" });
+    // The take's record stays with the sale's keys; the refusals have a hash of their own, with a shorter life.
+    expect(await redis.hkeys(keys.requests("s5"))).toEqual(expect.arrayContaining([requestField("a", "k1")]));
+    expect(await redis.hexists(keys.requests("s5"), requestField("b", "k1"))).toBe(0);
+    expect(await redis.hgetall(keys.refused("s5"))).toEqual({ [requestField("b", "k1")]: "R|h-k1|SOLD_OUT", [requestField("a", "k2")]: "R|h-k2|LIMIT_EXCEEDED" });
+    const refusedTtl = await redis.pttl(keys.refused("s5"));
+    expect(refusedTtl).toBeGreaterThan(REFUSALS_KEPT_MS - 5_000);
+    expect(refusedTtl).toBeLessThanOrEqual(REFUSALS_KEPT_MS);
+    expect(await redis.pttl(keys.requests("s5"))).toBeGreaterThan(REFUSALS_KEPT_MS);
+    // Each call that refuses starts the refusals' time again.
+    await redis.pexpire(keys.refused("s5"), 1_000);
+    expect(await ask("s5", "c", "k1")).toEqual({ kind: "soldOut" });
+    expect(await redis.pttl(keys.refused("s5"))).toBeGreaterThan(REFUSALS_KEPT_MS - 5_000);
+    // A retry of a refused request is answered from its record, loaded sale or not.
+    expect(await ask("s5", "b", "k1")).toEqual({ kind: "seen", hash: "h-k1", orderId: null, refusal: "SOLD_OUT" });
+    await redis.del(keys.left("s5"));
+    expect(await ask("s5", "b", "k1")).toEqual({ kind: "seen", hash: "h-k1", orderId: null, refusal: "SOLD_OUT" });
+    // A reload starts afresh: the refusals go with the rest.
+    await gate.load("s5", saleTtlMs, 3, []);
+    expect(await redis.exists(keys.refused("s5"))).toBe(0);
+    expect(await ask("s5", "b", "k1")).toEqual({ kind: "taken", left: 2 });
   });
 });

@@ -2,40 +2,51 @@ import type { RedisClient } from "../redis/connect.js";
 import type { RedisKeys } from "../redis/keys.js";
 import { withTimeout } from "../unavailable.js";
 
-// Every script works on one sale's four keys (one hash tag): KEYS = left, bought, requests, pending.
+// Every script works on one sale's keys (one hash tag): KEYS = left, bought, requests, pending, refused.
 //   left      units the gate may still hand out
 //   bought    hash userId -> units taken (the per-user limit)
-//   requests  hash "<userId>\n<Idempotency-Key>" -> the answer: "T|<hash>|<orderId>" taken, "R|<hash>|<code>" refused
+//   requests  hash "<userId>\n<Idempotency-Key>" -> the answer to a take: "T|<hash>|<orderId>" taken,
+//             "R|<hash>|<code>" taken and given back with a refusal (PostgreSQL refused its order)
 //   pending   hash orderId -> "<takenAtMs>|<qty>|<userId>|<request field>": taken here, not yet known in PostgreSQL;
 //             "-" before it: void, a reconcile is deciding it (no batch may write it any more)
-// A placeholder field "_" keeps each hash (and its TTL) alive from LOAD on.
+//   refused   hash "<userId>\n<Idempotency-Key>" -> "R|<hash>|<code>": the gate's own refusals (over the limit,
+//             sold out). Most of a sold-out rush: one field per tap. Kept REFUSALS_KEPT_MS after the last one
+//             (the TTL slides with every call that refuses), not as long as the sale's other keys.
+// A placeholder field "_" keeps each of the first four hashes (and its TTL) alive from LOAD on.
 
-// ARGV: (userId qty limit field hash orderId)* — the takes one node asked for in one tick, in order.
-// Returns per take a code and a value: 0 record (seen before), -3 '' (not loaded), -1 '' (over the limit),
-// -2 '' (sold out), 1 left (taken). Each take sees the ones before it (the same user's, the same key's).
-// Each take's writes are whole before the next begins: Redis does not roll a script back, so a call that
-// fails part way leaves earlier takes taken and pending (the reconcile gives them back), never half-written.
+// ARGV: refusalsKeptMs, then (userId qty limit field hash orderId)* — the takes one node asked for in one
+// tick, in order. Returns per take a code and a value: 0 record (seen before), -3 '' (not loaded), -1 ''
+// (over the limit), -2 '' (sold out), 1 left (taken). Each take sees the ones before it (the same user's, the
+// same key's). Each take's writes are whole before the next begins: Redis does not roll a script back, so a
+// call that fails part way leaves earlier takes taken and pending (the reconcile gives them back), never
+// half-written.
 const TAKE = `
 local out = {}
+local function seen(field)
+  return redis.call('HGET', KEYS[3], field) or redis.call('HGET', KEYS[5], field)
+end
 if redis.call('EXISTS', KEYS[1]) == 0 then
-  for i = 1, #ARGV, 6 do
-    local rec = redis.call('HGET', KEYS[3], ARGV[i + 3])
+  for i = 2, #ARGV, 6 do
+    local rec = seen(ARGV[i + 3])
     if rec then out[#out + 1] = 0 out[#out + 1] = rec else out[#out + 1] = -3 out[#out + 1] = '' end
   end
   return out
 end
 local left = tonumber(redis.call('GET', KEYS[1]))
 local now = nil
-for i = 1, #ARGV, 6 do
+local refused = false
+for i = 2, #ARGV, 6 do
   local user, qty, field, hash = ARGV[i], tonumber(ARGV[i + 1]), ARGV[i + 3], ARGV[i + 4]
-  local rec = redis.call('HGET', KEYS[3], field)
+  local rec = seen(field)
   if rec then
     out[#out + 1] = 0 out[#out + 1] = rec
   elseif tonumber(redis.call('HGET', KEYS[2], user) or '0') + qty > tonumber(ARGV[i + 2]) then
-    redis.call('HSET', KEYS[3], field, 'R|' .. hash .. '|LIMIT_EXCEEDED')
+    redis.call('HSET', KEYS[5], field, 'R|' .. hash .. '|LIMIT_EXCEEDED')
+    refused = true
     out[#out + 1] = -1 out[#out + 1] = ''
   elseif left < qty then
-    redis.call('HSET', KEYS[3], field, 'R|' .. hash .. '|SOLD_OUT')
+    redis.call('HSET', KEYS[5], field, 'R|' .. hash .. '|SOLD_OUT')
+    refused = true
     out[#out + 1] = -2 out[#out + 1] = ''
   else
     if not now then
@@ -49,6 +60,7 @@ for i = 1, #ARGV, 6 do
     out[#out + 1] = 1 out[#out + 1] = left
   end
 end
+if refused then redis.call('PEXPIRE', KEYS[5], ARGV[1]) end
 return out
 `;
 
@@ -95,7 +107,7 @@ return redis.call('INCRBY', KEYS[1], qty)
 // ARGV: ttlMs left then (userId bought)*. Loads the gate from PostgreSQL once; a reload starts afresh.
 const LOAD = `
 if redis.call('SET', KEYS[1], ARGV[2], 'NX', 'PX', ARGV[1]) then
-  redis.call('DEL', KEYS[2], KEYS[3], KEYS[4])
+  redis.call('DEL', KEYS[2], KEYS[3], KEYS[4], KEYS[5])
   redis.call('HSET', KEYS[2], '_', '0')
   for i = 3, #ARGV, 2 do redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1]) end
   redis.call('HSET', KEYS[3], '_', '_')
@@ -152,6 +164,13 @@ export type PendingTake = { orderId: string; userId: string; quantity: number; f
 /** The gate's field for one request: the user and their Idempotency-Key. */
 export const requestField = (userId: string, key: string) => `${userId}\n${key}`;
 
+/**
+ * How long the gate's own refusals are remembered after the sale's last one: a retry of a tap whose
+ * answer was lost comes within seconds, and the records of a sold-out rush (one per tap) should not
+ * outlive it by the sale keys' week. A retry after this is decided afresh; nothing is taken twice.
+ */
+export const REFUSALS_KEPT_MS = 10 * 60 * 1000;
+
 /** Most takes in one script call: a script holds Redis for its whole run (~2 µs a take). */
 const TAKES_PER_CALL = 128;
 
@@ -189,15 +208,15 @@ function takeResult(code: number, value: string | number): TakeResult {
 export function createFlashGate(redis: RedisClient, keys: RedisKeys, opts: GateOptions = {}) {
   const r = redis as GateRedis;
   if (!("pinliveFlashTake" in redis)) {
-    redis.defineCommand("pinliveFlashTake", { numberOfKeys: 4, lua: TAKE });
-    redis.defineCommand("pinliveFlashRelease", { numberOfKeys: 4, lua: RELEASE });
+    redis.defineCommand("pinliveFlashTake", { numberOfKeys: 5, lua: TAKE });
+    redis.defineCommand("pinliveFlashRelease", { numberOfKeys: 5, lua: RELEASE });
     redis.defineCommand("pinliveFlashGive", { numberOfKeys: 2, lua: GIVE });
-    redis.defineCommand("pinliveFlashLoad", { numberOfKeys: 4, lua: LOAD });
+    redis.defineCommand("pinliveFlashLoad", { numberOfKeys: 5, lua: LOAD });
     redis.defineCommand("pinliveFlashPending", { numberOfKeys: 1, lua: PENDING });
     redis.defineCommand("pinliveFlashVoid", { numberOfKeys: 1, lua: VOID });
   }
   const k = keys.flash;
-  const all = (id: string) => [k.left(id), k.bought(id), k.requests(id), k.pending(id)];
+  const all = (id: string) => [k.left(id), k.bought(id), k.requests(id), k.pending(id), k.refused(id)];
   /** Takes asked this tick, by sale, sent when the tick's I/O has been handled. */
   const asked = new Map<string, Ask[]>();
 
@@ -210,7 +229,7 @@ export function createFlashGate(redis: RedisClient, keys: RedisKeys, opts: GateO
 
   async function send(id: string, asks: Ask[]) {
     try {
-      const call = r.pinliveFlashTake(...all(id), ...asks.flatMap((a) => a.args));
+      const call = r.pinliveFlashTake(...all(id), REFUSALS_KEPT_MS, ...asks.flatMap((a) => a.args));
       const out = opts.takeTimeoutMs === undefined ? await call : await withTimeout(call, opts.takeTimeoutMs, "The flash sale's gate", 1);
       if (out.length !== 2 * asks.length) throw new Error(`the gate answered ${out.length / 2} of ${asks.length} takes`);
       asks.forEach((a, i) => a.resolve(takeResult(Number(out[2 * i]), out[2 * i + 1]!)));

@@ -44,8 +44,10 @@ export function redisKeys(prefix: string) {
       left: (id: string) => `${prefix}:{flash:${id}}:left`,
       /** Hash: userId -> units taken at the gate. */
       bought: (id: string) => `${prefix}:{flash:${id}}:bought`,
-      /** Hash: "<userId>\n<Idempotency-Key>" -> the gate's answer to that request. */
+      /** Hash: "<userId>\n<Idempotency-Key>" -> the gate's answer to that request (takes, and refusals of takes given back). */
       requests: (id: string) => `${prefix}:{flash:${id}}:requests`,
+      /** Hash: "<userId>\n<Idempotency-Key>" -> the gate's own refusal (sold out, over the limit); kept a while after the last. */
+      refused: (id: string) => `${prefix}:{flash:${id}}:refused`,
       /** Hash: orderId -> a take not yet known in PostgreSQL. */
       pending: (id: string) => `${prefix}:{flash:${id}}:pending`,
     },
