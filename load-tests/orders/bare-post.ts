@@ -1,6 +1,5 @@
 import { performance } from "node:perf_hooks";
-import { startServer } from "../fanout/server-process.js";
-import { cpuSeconds } from "../fanout/server-process.js";
+import { cpuSeconds, startServer } from "../fanout/server-process.js";
 import { Samples, type Latency } from "./latency.js";
 import { rawHttp, type RawHttp } from "./raw-http.js";
 import type { Sale } from "./sale-setup.js";

@@ -119,11 +119,11 @@ export function createFlashCheckout(deps: { db: Db; lifecycle: Lifecycle; gate: 
     const orderId = newOrderId();
     const takenAt = performance.now();
     const request = { field: requestField(userId, input.request.key), hash: input.request.hash.slice(0, 32) };
-    const take = () => gate.take(saleId, userId, input.quantity, s.perUserLimit, request, orderId);
-    let taken = await take();
+    const ask = [saleId, userId, input.quantity, s.perUserLimit, request, orderId] as const;
+    let taken = await gate.take(...ask);
     if (taken.kind === "notLoaded") {
       await open(s);
-      taken = await take();
+      taken = await gate.take(...ask);
     }
     if (taken.kind === "limit") throw limitError(s.perUserLimit);
     if (taken.kind === "soldOut") throw SOLD_OUT;
