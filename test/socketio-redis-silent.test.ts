@@ -71,13 +71,22 @@ describe("socket.io with Redis silent", () => {
     expect(await emitWithAck(watcher.socket, "watch_group", { groupId: opened.body.group.id })).toMatchObject({ type: "group_progress" });
     const logged = () => {
       if (server.exitCode() !== null) throw new Error(`the node exited (${server.exitCode()}):\n${server.output().slice(-2000)}`);
-      return new Set(subscribeWarnings(server.output()).map((w) => w.command));
+      return new Set(subscribeWarnings(server.output()).filter((w) => w.connection === "io-sub").map((w) => w.command));
     };
-    await waitFor(() => logged().has("sunsubscribe") && logged().has("ssubscribe"), "both timeouts, logged", 15_000);
-    for (const warning of subscribeWarnings(server.output())) expect(warning).toMatchObject({ level: 40, connection: "io-sub", err: "Command timed out" });
+    let warnings: ReturnType<typeof subscribeWarnings>;
+    try {
+      await waitFor(() => logged().has("sunsubscribe") && logged().has("ssubscribe"), "both timeouts, logged", 15_000);
+      warnings = subscribeWarnings(server.output());
+    } finally {
+      // Healed even when the wait fails, so a retry of this case starts with Redis answering.
+      await proxy.heal();
+    }
+    // The hub's own room subscriber (rooms-sub) may time out too, as the emptied room closes on this
+    // node; it is logged the same way. What this case is about is the adapter's, which nobody awaits.
+    for (const warning of warnings) expect(warning).toMatchObject({ level: 40 });
+    for (const warning of warnings.filter((w) => w.connection === "io-sub")) expect(warning).toMatchObject({ err: "Command timed out" });
     expect(server.exitCode()).toBeNull();
 
-    await proxy.heal();
     await waitUntil(async () => (await fetch(`${server.url}/readyz`).catch(() => null))?.status === 200, "ready again (Redis answers)", 30_000);
     const back = connectIo(server.url, { streamId, token: viewer.token });
     await waitFor(() => back.got.some((m) => m.type === "snapshot"), "a snapshot after Redis is back", 15_000);
