@@ -228,7 +228,10 @@ export function attachRawTransport(deps: RawTransportDeps) {
       deps.connections.release(address);
       if (upgrade === upgrading) log.warn({ streamId, code }, "uWS closed a socket inside its own upgrade (uNetworking/uWebSockets#1928); the client reconnects");
       if (!client) return;
-      // uWS's own backpressure cut (1006) of a socket already known to be lagging.
+      // uWS's own backpressure cut (1006) of a socket already known to be lagging. A burst that
+      // carries a socket from under the soft limit past uWS's cap between two sweeps is cut all the
+      // same, but goes uncounted: uWS.js gives no buffered amount in close and v20.30 has no dropped
+      // handler, so that 1006 cannot be told from a reader that left.
       if (!client.closed && code === 1006 && client.lagging) {
         metrics.slowConsumerClosed.inc();
         metrics.dropped.inc({ reason: "slow_consumer" });
