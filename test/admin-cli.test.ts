@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { useTestServices } from "./support/services.js";
 import { startTestServer, type TestServer } from "./support/servers.js";
 import { httpClient } from "./support/http.js";
+import { BUILT_ADMIN_CLI, BUILT_NODE_ARGS } from "../scripts/build-server.js";
 
 /** Runs a command with the test database in its environment; resolves with its exit code and output. */
 function run(command: string, args: string[], databaseUrl: string) {
@@ -14,7 +15,7 @@ function run(command: string, args: string[], databaseUrl: string) {
   child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
   return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => child.once("exit", (code) => resolve({ code, stdout, stderr })));
 }
-const admin = (args: string[], databaseUrl: string) => run(process.execPath, ["--import", "tsx", "src/admin-cli.ts", ...args], databaseUrl);
+const admin = (args: string[], databaseUrl: string) => run(process.execPath, [...BUILT_NODE_ARGS, BUILT_ADMIN_CLI, ...args], databaseUrl);
 
 describe("the admin command", () => {
   const services = useTestServices();

@@ -1,9 +1,14 @@
 import { Redis } from "ioredis";
 import postgres from "postgres";
 import { adminDatabaseUrl, redisUrl } from "./support/env.js";
+import { ensureServerBuild } from "../scripts/build-server.js";
 
-/** Fails the run at once, with a clear message, when Redis or PostgreSQL is not there. */
+/**
+ * Fails the run at once, with a clear message, when Redis or PostgreSQL is not there; builds `dist/`
+ * when it is older than `src/` (the servers the tests spawn run the build, as production does).
+ */
 export default async function setup() {
+  await ensureServerBuild();
   const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
   try {
     await redis.connect();

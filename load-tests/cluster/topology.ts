@@ -8,6 +8,7 @@ import { fileURLToPath } from "node:url";
 import { createTestDatabase } from "../../test/support/databases.js";
 import { startRedisCluster } from "../../test/cluster/support/local-cluster.js";
 import { children, freePort, startServer, type Server } from "../fanout/server-process.js";
+import { BUILT_SERVER } from "../../scripts/build-server.js";
 import { benchRedis } from "../shared/redis.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -102,7 +103,7 @@ export async function startTopology(o: { nodes: number; shards: 0 | 1 | 3; log: 
       undo.push(() => Promise.resolve(rmSync(dataDir, { recursive: true, force: true })));
       const env = { ...SERVER_ENV, ...redisEnv, REDIS_PREFIX: prefix, NODE_ID: `bench-${i}`, DATABASE_URL: database.url, DATA_DIR: dataDir };
       // One at a time: the first migrates the database.
-      const server = await startServer(ROOT, "src/main.ts", env, 120_000);
+      const server = await startServer(ROOT, BUILT_SERVER, env, 120_000);
       undo.push(() => server.stop());
       nodes.push(server);
       o.log(`  node ${i} ready at ${server.base}`);

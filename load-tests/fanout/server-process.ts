@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
+import { BUILT_NODE_ARGS, BUILT_SERVER, ensureServerBuild } from "../../scripts/build-server.js";
 
 /** Every child still running; bench.ts kills them all on exit. */
 export const children = new Set<ChildProcess>();
@@ -66,8 +67,9 @@ export type Server = {
 };
 
 /**
- * Runs `node [nodeArgs] --import tsx <file>` so the child's pid is the server's; resolves once GET /readyz
- * answers 200.
+ * Runs `node [nodeArgs] <file>` (with `--import tsx` for a `.ts` file, with source maps for the built
+ * server, built first when `src/` is newer) so the child's pid is the server's; resolves once GET
+ * /readyz answers 200.
  */
 export async function startServer(
   root: string,
@@ -77,7 +79,9 @@ export async function startServer(
   nodeArgs: string[] = [],
 ): Promise<Server> {
   const port = await freePort();
-  const child = spawn(process.execPath, [...nodeArgs, "--import", "tsx", file], {
+  if (file === BUILT_SERVER) await ensureServerBuild(root);
+  const loader = file.endsWith(".ts") ? ["--import", "tsx"] : BUILT_NODE_ARGS;
+  const child = spawn(process.execPath, [...nodeArgs, ...loader, file], {
     cwd: root,
     env: { ...process.env, INGEST_ENABLED: "false", ...env, PORT: String(port), HOST: "127.0.0.1" },
     stdio: ["pipe", "pipe", "pipe"],

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Redis } from "ioredis";
 import { createTestDatabase } from "../../test/support/databases.js";
+import { BUILT_SERVER } from "../../scripts/build-server.js";
 import type { TargetName } from "./options.js";
 import { socketIoSender, wsSender, type Sender } from "./senders.js";
 
@@ -98,7 +99,7 @@ async function hub(name: "hub" | "hub-single", batch: boolean): Promise<Target> 
   return {
     name,
     title: batch ? "pinlive hub, ?batch=1 (one frame per 50 ms tick)" : "pinlive hub, one frame per event",
-    file: "src/main.ts",
+    file: BUILT_SERVER,
     readyMs: 90_000,
     env: {
       NODE_ENV: "development",

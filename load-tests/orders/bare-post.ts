@@ -1,4 +1,5 @@
 import { performance } from "node:perf_hooks";
+import { buildAgainstServer } from "../../scripts/build-server.js";
 import { cpuSeconds, startServer } from "../fanout/server-process.js";
 import { Samples, type Latency } from "./latency.js";
 import { rawHttp, type RawHttp } from "./raw-http.js";
@@ -19,13 +20,14 @@ export type StackResult = {
 };
 
 /**
- * The server's request stack alone (bare-post.server.ts, from the server's `env`), three ceilings
+ * The server's request stack alone (bare-post.server.ts, compiled against the server's build, from
+ * the server's `env`), three ceilings
  * one after the other in one process, C requests in flight, each for `seconds` after a WARM_UP_SEC
  * warm-up: a bare authenticated POST that writes one row, the buy route refusing every buy before
  * the gate, and uWS alone.
  */
 export async function stackCeilings(root: string, env: Record<string, string>, sale: Sale, o: { concurrency: number; seconds: number; signal: AbortSignal }): Promise<StackResult> {
-  const server = await startServer(root, "load-tests/orders/bare-post.server.ts", env, 60_000);
+  const server = await startServer(root, await buildAgainstServer("load-tests/orders/bare-post.server.ts", root), env, 60_000);
   const http = rawHttp(server.base, o.concurrency);
   let n = 0;
   const buyer = () => sale.buyers[Math.floor(Math.random() * sale.buyers.length)]!;

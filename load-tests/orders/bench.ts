@@ -13,6 +13,7 @@ import { log, message, runGuard } from "../shared/run-guard.js";
 import { ordersCharts } from "./charts.js";
 import { createTestDatabase } from "../../test/support/databases.js";
 import { children, hostBusy, startServer } from "../fanout/server-process.js";
+import { BUILT_SERVER } from "../../scripts/build-server.js";
 import { stackCeilings } from "./bare-post.js";
 import { refusalRush, retryUnresolved, rush } from "./buy-rush.js";
 import { cartRush } from "./cart-rush.js";
@@ -48,14 +49,14 @@ async function run(o: Options): Promise<Results> {
   guard.undo(() => database.drop());
   guard.undo(() => deleteKeys(REDIS_URL, prefix));
 
-  log(`starting src/main.ts (host CPU ${(await hostBusy()).toFixed(0)}% busy over 1 s, load average ${loadStart.toFixed(1)}, ${availableParallelism()} cores)`);
+  log(`starting ${BUILT_SERVER} (host CPU ${(await hostBusy()).toFixed(0)}% busy over 1 s, load average ${loadStart.toFixed(1)}, ${availableParallelism()} cores)`);
   // Every virtual buyer comes from this machine's one address: no per-address or per-user order limits.
   const unlimited = { RATE_LIMIT_ORDERS_PER_IP_PER_MIN: "1000000", RATE_LIMIT_ORDERS_PER_USER_PER_MIN: "1000000", RATE_LIMIT_LOGIN_PER_IP_PER_MIN: "1000000", RATE_LIMIT_LOGIN_PER_USER_PER_MIN: "1000000" };
   // The cart checkout's buyers keep their orders unpaid: no cap on unpaid orders (placing still counts them).
   const holds = { ORDER_MAX_UNPAID_PER_USER: "1000", ORDER_MAX_UNPAID_UNITS_PER_SKU: "100000" };
   const env = { NODE_ENV: "development", INGEST_ENABLED: "false", LOG_LEVEL: "warn", REDIS_URL, REDIS_PREFIX: prefix, DATABASE_URL: database.url, DATA_DIR: dataDir, ...unlimited, ...holds };
   if (o.cpuProfDir) mkdirSync(o.cpuProfDir, { recursive: true });
-  const server = await startServer(ROOT, "src/main.ts", env, 90_000, o.cpuProfDir ? ["--cpu-prof", "--cpu-prof-dir", o.cpuProfDir] : []);
+  const server = await startServer(ROOT, BUILT_SERVER, env, 90_000, o.cpuProfDir ? ["--cpu-prof", "--cpu-prof-dir", o.cpuProfDir] : []);
   guard.undo(() => server.stop());
   const setup = httpClient(server.base, 16);
   guard.undo(() => setup.close());

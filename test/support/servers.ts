@@ -7,10 +7,12 @@ import { createLogger } from "../../src/log.js";
 import { startServer, type RunningServer } from "../../src/server.js";
 import { afterEach } from "vitest";
 import { redisUrl } from "./env.js";
+import { BUILT_NODE_ARGS, BUILT_SERVER } from "../../scripts/build-server.js";
 
 export type EnvOverrides = Record<string, string>;
 
-const baseEnv = (databaseUrl: string, prefix: string): EnvOverrides => ({
+/** What every test server runs with: test mode, a free port, the test database and Redis prefix, no per-client limits. */
+export const baseEnv = (databaseUrl: string, prefix: string): EnvOverrides => ({
   NODE_ENV: "test",
   HOST: "127.0.0.1",
   PORT: "0",
@@ -54,9 +56,12 @@ afterEach((ctx) => {
   }
 });
 
-/** The real server as its own OS process (`node --import tsx src/main.ts`); it must be listening within `startTimeoutMs`. */
+/**
+ * The real server as its own OS process, built as production runs it (`node dist/main.js`, built by
+ * test/global-setup.ts); it must be listening within `startTimeoutMs`.
+ */
 export async function spawnServer(databaseUrl: string, prefix: string, env: EnvOverrides = {}, startTimeoutMs = 30_000) {
-  const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
+  const child: ChildProcess = spawn(process.execPath, [...BUILT_NODE_ARGS, BUILT_SERVER], {
     env: { ...process.env, ...baseEnv(databaseUrl, prefix), LOG_LEVEL: "info", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });

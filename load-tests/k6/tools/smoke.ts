@@ -10,6 +10,7 @@ import { fileURLToPath } from "node:url";
 import { adminToken } from "../../../test/support/admin.js";
 import { createTestDatabase } from "../../../test/support/databases.js";
 import { startServer } from "../../fanout/server-process.js";
+import { BUILT_SERVER } from "../../../scripts/build-server.js";
 import { deleteKeys } from "../../shared/redis.js";
 import { log, message, runGuard } from "../../shared/run-guard.js";
 import { chartSummaryFile } from "./charts.js";
@@ -74,7 +75,7 @@ guard.run(async () => {
   // Every VU comes from this machine's one address: no per-address or per-user sign-in and order limits.
   const unlimited = { RATE_LIMIT_LOGIN_PER_IP_PER_MIN: "1000000", RATE_LIMIT_LOGIN_PER_USER_PER_MIN: "1000000", RATE_LIMIT_ORDERS_PER_IP_PER_MIN: "1000000", RATE_LIMIT_ORDERS_PER_USER_PER_MIN: "1000000", WS_MAX_CONNECTIONS_PER_IP: "0" };
   const env = { NODE_ENV: "development", LOG_LEVEL: "warn", REDIS_URL, REDIS_PREFIX: prefix, DATABASE_URL: database.url, DATA_DIR: dataDir, ...unlimited };
-  const server = await startServer(ROOT, "src/main.ts", env, 90_000);
+  const server = await startServer(ROOT, BUILT_SERVER, env, 90_000);
   guard.undo(() => server.stop());
   const admin = await adminToken(database.url);
   log(`k6 smoke: server on http://${server.base} (database ${new URL(database.url).pathname.slice(1)}, Redis prefix ${prefix}); ${scenarios.length} scenario(s) at PROFILE=smoke`);
