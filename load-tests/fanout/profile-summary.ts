@@ -17,7 +17,9 @@ const PSEUDO = new Set(["(root)", "(program)", "(idle)", "(garbage collector)"])
 
 function where(f: CallFrame): string {
   if (!f.url) return PSEUDO.has(f.functionName) ? "" : "(native)";
-  const path = f.url.startsWith("file://") ? relative(ROOT, new URL(f.url).pathname) : f.url;
+  const url = f.url.startsWith("file://") ? relative(ROOT, new URL(f.url).pathname) : f.url;
+  // The built server (dist/x.js, scripts/build-server.ts) is named by its source, as the rules below expect.
+  const path = url.replace(/^dist\/(?!bench\/)(.*)\.js$/, "src/$1.ts");
   const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(path);
   return pkg ? `${pkg[1]} (dep)` : path;
 }
@@ -46,7 +48,7 @@ const PHASES: { phase: string; match: (f: CallFrame, file: string) => boolean }[
 ];
 
 function loadProfile(dir: string, windowName: string): { profile: Profile; window: { fromUs: number; toUs: number } | null } {
-  // CPU.<date>.<time>.<pid>.<thread>.<n>.cpuprofile: thread 0 is the main thread (tsx's loader has one of its own).
+  // CPU.<date>.<time>.<pid>.<thread>.<n>.cpuprofile: thread 0 is the main thread (tsx's loader, for a .ts target, has one of its own).
   const file = readdirSync(dir).find((f) => /\.\d+\.0\.\d+\.cpuprofile$/.test(f));
   if (!file) throw new Error(`no .cpuprofile in ${dir}`);
   const windowFile = join(dir, windowName);
