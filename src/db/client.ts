@@ -128,6 +128,12 @@ function silenceCutter(o: { host: string[]; port: number[]; path?: string | fals
  * them, is rolled back at once (left unsettled, it held its locks until the connection was cut
  * for silence, DATABASE_QUERY_TIMEOUT_MS later).
  */
+/**
+ * PostgreSQL cancelled the statement (57014: its statement_timeout, or a cancel request): an outage
+ * to the caller (503), but the connection is healthy and rolls the transaction back at once.
+ */
+const cancelledByPostgres = (err: unknown) => (err as { code?: unknown } | null)?.code === "57014";
+
 type Unsafe = (query: string, params?: unknown[], options?: Record<string, unknown>) => unknown;
 
 /** `unsafe` that prepares: a named statement per query text on each connection (see `preparedStatements`). */
@@ -166,7 +172,7 @@ function survivesLostConnections<T extends PostgresClient>(client: T): T {
           return (...a: Parameters<Unsafe>) => {
             if (lost === null) {
               const query = unsafe(...a) as Promise<unknown>;
-              query.catch((err: unknown) => void (isOutage(err) && (connectionSuspect = true)));
+              query.catch((err: unknown) => void (isOutage(err) && !cancelledByPostgres(err) && (connectionSuspect = true)));
               return query;
             }
             const failed = Promise.reject(lost);
