@@ -60,19 +60,34 @@ export function parseInput<T extends z.ZodType>(schema: T, value: unknown): z.in
  */
 const DRAIN_BYTES = 8 * 1024 * 1024;
 
-/** Reads the whole body (copying each chunk), refusing more than maxBytes; keeps nothing once `refused` rejects. */
-function readBody(res: HttpResponse, maxBytes: number, aborted: () => boolean, refused?: Promise<unknown>): Promise<Buffer> {
+/** The client went away before its body was whole: uWS sends no more of it. */
+class ClientLeft extends Error {}
+
+/** One request's connection as the body reader sees it: `leave` is set while a body is read. */
+type Connection = { aborted: boolean; leave: (() => void) | null };
+
+/**
+ * Reads the whole body (copying each chunk), refusing more than maxBytes; keeps nothing once
+ * `refused` rejects. Fails with ClientLeft when the client goes away first.
+ */
+function readBody(res: HttpResponse, maxBytes: number, connection: Connection, refused?: Promise<unknown>): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     let state: "reading" | "draining" | "done" = "reading";
+    connection.leave = () => {
+      if (state === "done") return;
+      state = "done";
+      chunks.length = 0;
+      reject(new ClientLeft());
+    };
     refused?.catch(() => {
       if (state !== "reading") return;
       state = "draining";
       chunks.length = 0;
     });
     res.onData((chunk, isLast) => {
-      if (state === "done" || aborted()) return;
+      if (state === "done" || connection.aborted) return;
       size += chunk.byteLength;
       if (size > maxBytes) {
         state = "draining";
@@ -123,8 +138,11 @@ export function createRouter(app: TemplatedApp, log: Logger, opts: { maxBodyByte
         res.close();
         return;
       }
-      let aborted = false;
-      res.onAborted(() => (aborted = true));
+      const connection: Connection = { aborted: false, leave: null };
+      res.onAborted(() => {
+        connection.aborted = true;
+        connection.leave?.();
+      });
       inFlight++;
       const ctx: RequestContext = {
         method: req.getMethod().toUpperCase(),
@@ -147,7 +165,7 @@ export function createRouter(app: TemplatedApp, log: Logger, opts: { maxBodyByte
           if (ctx.method !== "GET" && ctx.method !== "DELETE") {
             let raw: Buffer;
             try {
-              raw = await readBody(res, maxBodyBytes, () => aborted, ctx.admitted);
+              raw = await readBody(res, maxBodyBytes, connection, ctx.admitted);
             } catch (err) {
               await ctx.admitted; // a refused caller's answer is the refusal, whatever its body was
               throw err;
@@ -164,11 +182,12 @@ export function createRouter(app: TemplatedApp, log: Logger, opts: { maxBodyByte
           }
           if (ctx.bodyError && !routeOpts.deferBodyErrors) throw ctx.bodyError;
           const result = await handler(ctx);
-          if (!aborted) writeResult(res, draining ? closing(result) : result);
+          if (!connection.aborted) writeResult(res, draining ? closing(result) : result);
         } catch (err) {
+          if (err instanceof ClientLeft) return; // nothing ran, and nobody to answer
           if (isOutage(err)) log.warn({ err, path: ctx.path }, "handler failed: a service is unreachable");
           else if (!(err instanceof AppError)) log.error({ err, path: ctx.path }, "handler failed");
-          if (!aborted) writeResult(res, draining ? closing(errorBody(err)) : errorBody(err));
+          if (!connection.aborted) writeResult(res, draining ? closing(errorBody(err)) : errorBody(err));
         } finally {
           settled();
         }
