@@ -65,12 +65,13 @@ describe("npm start from a production install", () => {
       RTMP_PORT: "0",
       FLV_PORT: "0",
     };
-    child = spawn("npm", ["start", "--silent"], { cwd: dir, env, stdio: ["ignore", "pipe", "pipe"] });
+    // Its own process group: a failed run kills npm, its shell and the server together (afterAll).
+    child = spawn("npm", ["start", "--silent"], { cwd: dir, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
     child.stdout!.on("data", (c: Buffer) => (output += c.toString()));
     child.stderr!.on("data", (c: Buffer) => (output += c.toString()));
   });
   afterAll(() => {
-    if (child?.exitCode === null) child.kill("SIGKILL");
+    if (child?.pid !== undefined && child.exitCode === null) process.kill(-child.pid, "SIGKILL");
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
