@@ -36,3 +36,21 @@ export const flashBuyers = pgTable(
   },
   (t) => [primaryKey({ columns: [t.flashSaleId, t.userId] }), check("flash_buyers_bought_nonnegative", sql`${t.bought} >= 0`)],
 );
+
+/**
+ * Flash units a cancelled order gave back in PostgreSQL and not yet to the Redis gate: written in
+ * the cancel's transaction, deleted once the gate has them (each order's once, see GIVE in
+ * flash-gate.redis.ts). A row left behind (Redis silent, the node gone) is retried by the flash
+ * reconcile, so a unit is never lost to the gate.
+ */
+export const flashGiveBacks = pgTable(
+  "flash_give_backs",
+  {
+    orderId: text("order_id").notNull(),
+    flashSaleId: text("flash_sale_id").notNull(),
+    userId: text("user_id").notNull(),
+    quantity: integer("quantity").notNull(),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.orderId, t.flashSaleId] }), index("flash_give_backs_created_idx").on(t.createdAt)],
+);

@@ -2,7 +2,7 @@ import { performance } from "node:perf_hooks";
 import { and, eq, gt, inArray, or } from "drizzle-orm";
 import type { Db } from "../db/client.js";
 import { products, skus } from "../db/catalog.schema.js";
-import { flashBuyers, flashSales } from "../db/flash.schema.js";
+import { flashBuyers, flashGiveBacks, flashSales } from "../db/flash.schema.js";
 import { orderItems, orders } from "../db/orders.schema.js";
 import { isOutage } from "../unavailable.js";
 import type { Logger } from "../log.js";
@@ -104,11 +104,21 @@ export function createFlashCheckout(deps: { db: Db; lifecycle: Lifecycle; gate: 
     return entry;
   }
 
-  /** Loads the gate from PostgreSQL (first use on this Redis, or after a loss). */
+  /**
+   * Loads the gate from PostgreSQL (first use on this Redis, or after a loss): the sale, its buyers
+   * and the give-backs they already count, read in one snapshot.
+   */
   async function open(s: SaleRow) {
-    const [fresh] = await db.select().from(flashSales).where(eq(flashSales.id, s.id));
-    const buyers = await db.select({ userId: flashBuyers.userId, bought: flashBuyers.bought }).from(flashBuyers).where(eq(flashBuyers.flashSaleId, s.id));
-    await gate.load(s.id, GATE_TTL_MS, fresh!.quantity - fresh!.sold, buyers);
+    const { fresh, buyers, given } = await db.transaction(
+      async (tx) => {
+        const [fresh] = await tx.select().from(flashSales).where(eq(flashSales.id, s.id));
+        const buyers = await tx.select({ userId: flashBuyers.userId, bought: flashBuyers.bought }).from(flashBuyers).where(eq(flashBuyers.flashSaleId, s.id));
+        const given = await tx.select({ orderId: flashGiveBacks.orderId }).from(flashGiveBacks).where(eq(flashGiveBacks.flashSaleId, s.id));
+        return { fresh: fresh!, buyers, given: given.map((g) => g.orderId) };
+      },
+      { isolationLevel: "repeatable read", accessMode: "read only" },
+    );
+    await gate.load(s.id, GATE_TTL_MS, fresh.quantity - fresh.sold, buyers, given);
   }
 
   /** Buy now at the live price: gate, then the sale's next batch. */
@@ -274,6 +284,8 @@ export function createFlashCheckout(deps: { db: Db; lifecycle: Lifecycle; gate: 
    * stay void). Returns how many were decided.
    */
   async function reconcile(): Promise<number> {
+    // Units of cancelled orders that did not reach the gate when their cancel committed.
+    await lifecycle.giveBackLeft(o.staleMs);
     const live = await db
       .select({ id: flashSales.id })
       .from(flashSales)

@@ -141,4 +141,24 @@ describe("flash gate takes asked in one tick", () => {
     expect(await redis.exists(keys.refused("s5"))).toBe(0);
     expect(await ask("s5", "b", "k1")).toEqual({ kind: "taken", left: 2 });
   });
+  it("gives a cancelled order's units back once however often asked, and not at all after a load that counted them", async () => {
+    const k = redisKeys(keysPrefix).flash;
+    expect(await gate.give("g1", "o-x", "x", 1)).toBe("notLoaded");
+    await gate.load("g1", 60_000, 2, [{ userId: "x", bought: 3 }]);
+    expect(await gate.give("g1", "o-x", "x", 2)).toBe("given");
+    expect(await gate.give("g1", "o-x", "x", 2)).toBe("before");
+    expect(await gate.left("g1")).toBe(4);
+    expect((await gate.bought("g1")).get("x")).toBe(1);
+    // The record of gives lives as long as the gate's keys.
+    expect(await redis.pttl(k.given("g1"))).toBeGreaterThan(0);
+    // A reload from PostgreSQL whose figures already count order o-y's units back: its give is a no-op.
+    await gate.drop("g1");
+    await gate.load("g1", 60_000, 5, [{ userId: "y", bought: 1 }], ["o-y"]);
+    expect(await gate.give("g1", "o-y", "y", 1)).toBe("before");
+    expect(await gate.left("g1")).toBe(5);
+    // A give the reload did not count (o-z) is applied.
+    expect(await gate.give("g1", "o-z", "y", 1)).toBe("given");
+    expect(await gate.left("g1")).toBe(6);
+    expect(await redis.pttl(k.given("g1"))).toBeGreaterThan(0);
+  });
 });

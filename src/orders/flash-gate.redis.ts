@@ -2,7 +2,7 @@ import type { RedisClient } from "../redis/connect.js";
 import type { RedisKeys } from "../redis/keys.js";
 import { withTimeout } from "../unavailable.js";
 
-// Every script works on one sale's keys (one hash tag): KEYS = left, bought, requests, pending, refused.
+// Every script works on one sale's keys (one hash tag): KEYS = left, bought, requests, pending, refused, given.
 //   left      units the gate may still hand out
 //   bought    hash userId -> units taken (the per-user limit)
 //   requests  hash "<userId>\n<Idempotency-Key>" -> the answer to a take: "T|<hash>|<orderId>" taken,
@@ -12,7 +12,9 @@ import { withTimeout } from "../unavailable.js";
 //   refused   hash "<userId>\n<Idempotency-Key>" -> "R|<hash>|<code>": the gate's own refusals (over the limit,
 //             sold out). Most of a sold-out rush: one field per tap. Kept REFUSALS_KEPT_MS after the last one
 //             (the TTL slides with every call that refuses), not as long as the sale's other keys.
-// A placeholder field "_" keeps each of the first four hashes (and its TTL) alive from LOAD on.
+//   given     hash orderId -> 1: cancelled orders whose units this gate has back, so a give is applied once
+//             however often it is retried (flash_give_backs in PostgreSQL is what retries it)
+// A placeholder field "_" keeps each of the first four hashes, and given (with their TTL) alive from LOAD on.
 
 // ARGV: refusalsKeptMs, then (userId qty limit field hash orderId)* — the takes one node asked for in one
 // tick, in order. Returns per take a code and a value: 0 record (seen before), -3 '' (not loaded), -1 ''
@@ -94,25 +96,34 @@ end
 return n
 `;
 
-// KEYS: left bought. ARGV: userId qty. Gives back units of a cancelled order (only to a loaded gate).
+// KEYS: left bought given. ARGV: orderId userId qty. Gives back the units of a cancelled order, once per
+// order however often it is asked: -3 not loaded (a load reads PostgreSQL, where they are back), -4 given
+// before, else the units left.
 const GIVE = `
 if redis.call('EXISTS', KEYS[1]) == 0 then return -3 end
-local mine = tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '0')
-local qty = math.min(tonumber(ARGV[2]), mine)
+if redis.call('HSETNX', KEYS[3], ARGV[1], '1') == 0 then return -4 end
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl > 0 and redis.call('PTTL', KEYS[3]) < 0 then redis.call('PEXPIRE', KEYS[3], ttl) end
+local mine = tonumber(redis.call('HGET', KEYS[2], ARGV[2]) or '0')
+local qty = math.min(tonumber(ARGV[3]), mine)
 if qty <= 0 then return tonumber(redis.call('GET', KEYS[1])) end
-redis.call('HINCRBY', KEYS[2], ARGV[1], -qty)
+redis.call('HINCRBY', KEYS[2], ARGV[2], -qty)
 return redis.call('INCRBY', KEYS[1], qty)
 `;
 
-// ARGV: ttlMs left then (userId bought)*. Loads the gate from PostgreSQL once; a reload starts afresh.
+// ARGV: ttlMs left nGiven, then nGiven orderIds (give-backs PostgreSQL had already counted when it was read),
+// then (userId bought)*. Loads the gate from PostgreSQL once; a reload starts afresh.
 const LOAD = `
 if redis.call('SET', KEYS[1], ARGV[2], 'NX', 'PX', ARGV[1]) then
-  redis.call('DEL', KEYS[2], KEYS[3], KEYS[4], KEYS[5])
+  redis.call('DEL', KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6])
   redis.call('HSET', KEYS[2], '_', '0')
-  for i = 3, #ARGV, 2 do redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1]) end
+  local given = tonumber(ARGV[3])
+  redis.call('HSET', KEYS[6], '_', '_')
+  for i = 4, 3 + given do redis.call('HSET', KEYS[6], ARGV[i], '1') end
+  for i = 4 + given, #ARGV, 2 do redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1]) end
   redis.call('HSET', KEYS[3], '_', '_')
   redis.call('HSET', KEYS[4], '_', '_')
-  for k = 2, 4 do redis.call('PEXPIRE', KEYS[k], ARGV[1]) end
+  for _, k in ipairs({2, 3, 4, 6}) do redis.call('PEXPIRE', KEYS[k], ARGV[1]) end
 end
 return tonumber(redis.call('GET', KEYS[1]))
 `;
@@ -208,15 +219,15 @@ function takeResult(code: number, value: string | number): TakeResult {
 export function createFlashGate(redis: RedisClient, keys: RedisKeys, opts: GateOptions = {}) {
   const r = redis as GateRedis;
   if (!("pinliveFlashTake" in redis)) {
-    redis.defineCommand("pinliveFlashTake", { numberOfKeys: 5, lua: TAKE });
-    redis.defineCommand("pinliveFlashRelease", { numberOfKeys: 5, lua: RELEASE });
-    redis.defineCommand("pinliveFlashGive", { numberOfKeys: 2, lua: GIVE });
-    redis.defineCommand("pinliveFlashLoad", { numberOfKeys: 5, lua: LOAD });
+    redis.defineCommand("pinliveFlashTake", { numberOfKeys: 6, lua: TAKE });
+    redis.defineCommand("pinliveFlashRelease", { numberOfKeys: 6, lua: RELEASE });
+    redis.defineCommand("pinliveFlashGive", { numberOfKeys: 3, lua: GIVE });
+    redis.defineCommand("pinliveFlashLoad", { numberOfKeys: 6, lua: LOAD });
     redis.defineCommand("pinliveFlashPending", { numberOfKeys: 1, lua: PENDING });
     redis.defineCommand("pinliveFlashVoid", { numberOfKeys: 1, lua: VOID });
   }
   const k = keys.flash;
-  const all = (id: string) => [k.left(id), k.bought(id), k.requests(id), k.pending(id), k.refused(id)];
+  const all = (id: string) => [k.left(id), k.bought(id), k.requests(id), k.pending(id), k.refused(id), k.given(id)];
   /** Takes asked this tick, by sale, sent when the tick's I/O has been handled. */
   const asked = new Map<string, Ask[]>();
 
@@ -281,10 +292,20 @@ export function createFlashGate(redis: RedisClient, keys: RedisKeys, opts: GateO
       }
       return out;
     },
-    /** Units of a cancelled order go back (to a loaded gate). */
-    give: (id: string, userId: string, qty: number) => r.pinliveFlashGive(k.left(id), k.bought(id), userId, qty),
-    load: (id: string, ttlMs: number, left: number, buyers: { userId: string; bought: number }[]) =>
-      r.pinliveFlashLoad(...all(id), ttlMs, left, ...buyers.flatMap((b) => [b.userId, b.bought])),
+    /**
+     * The units of cancelled order `orderId` go back (to a loaded gate), once however often this is
+     * asked: "given" now, "before" (given already), or "notLoaded" (a load will read them from PostgreSQL).
+     */
+    async give(id: string, orderId: string, userId: string, qty: number): Promise<"given" | "before" | "notLoaded"> {
+      const out = await r.pinliveFlashGive(k.left(id), k.bought(id), k.given(id), orderId, userId, qty);
+      return out === -3 ? "notLoaded" : out === -4 ? "before" : "given";
+    },
+    /**
+     * Loads the gate from PostgreSQL's `left` and `buyers`, unless it is loaded; `given`: the
+     * cancelled orders whose units those figures already count back (their gives are then no-ops).
+     */
+    load: (id: string, ttlMs: number, left: number, buyers: { userId: string; bought: number }[], given: readonly string[] = []) =>
+      r.pinliveFlashLoad(...all(id), ttlMs, left, given.length, ...given, ...buyers.flatMap((b) => [b.userId, b.bought])),
     left: async (id: string) => {
       const v = await redis.get(k.left(id));
       return v === null ? null : Number(v);

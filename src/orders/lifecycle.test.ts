@@ -9,10 +9,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase } from "../../test/support/databases.js";
 import { redisUrl } from "../../test/support/env.js";
 import { testRedisPrefix } from "../../test/support/redis.js";
+import { startTcpProxy } from "../../test/support/tcp-proxy.js";
 import { catalogRepo } from "../catalog/catalog.repo.js";
 import { openDatabase, type Database } from "../db/client.js";
 import { couponClaims, coupons } from "../db/coupons.schema.js";
-import { flashBuyers, flashSales } from "../db/flash.schema.js";
+import { flashBuyers, flashGiveBacks, flashSales } from "../db/flash.schema.js";
 import { liveStreams, streamProducts } from "../db/live.schema.js";
 import { orderItems, orders, type OrderStatus } from "../db/orders.schema.js";
 import { skus } from "../db/catalog.schema.js";
@@ -121,6 +122,43 @@ describe("order lifecycle under random event sequences", () => {
     expect(third.id).not.toBe(first.id);
     await checkout.reconcile();
     expect(await checkout.audit(sale.id)).toMatchObject({ agree: true, gateLeft: 2, dbLeft: 2 });
+  });
+
+  it("gives a cancelled flash order's units to the gate once, late, when Redis was silent as the cancel committed", async () => {
+    const db = database.db;
+    const { sale } = await smallSale("B");
+    const u = await createUser(db, { nickname: "b" });
+    const addressId = await newAddress(u.id);
+    const order = await checkout.buy(u.id, sale.id, { quantity: 2, addressId, request: { key: "kb", scope: `${u.id} buy`, hash: "h".repeat(64) } });
+    expect(await checkout.audit(sale.id)).toMatchObject({ agree: true, gateLeft: 3 });
+    // A node whose Redis goes silent: its lifecycle cancels the order, and the give-back times out.
+    const target = new URL(redisUrl);
+    const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 6379) });
+    const silentRedis = new Redis(proxy.url("redis"), { commandTimeout: 300, maxRetriesPerRequest: 0 });
+    try {
+      await silentRedis.ping();
+      const log = createLogger("silent", "test");
+      const events = createOrderEvents(log);
+      events.seal();
+      const silent = createLifecycle({ db, events, log, payTimeoutSec: 900, holds: { maxUnpaidOrders: 5, maxUnpaidUnitsPerSku: 99 }, pricing: { maxTotalFen: 100_000_000, couponMaxDiscountPercent: 50 }, gate: createFlashGate(silentRedis, keys) });
+      await proxy.blackhole();
+      expect(await silent.cancel(u.id, order.id, "test")).toMatchObject({ status: "cancelled" });
+    } finally {
+      silentRedis.disconnect();
+      await proxy.close();
+    }
+    // PostgreSQL has the units back and owes them to the gate; the gate does not have them yet.
+    const owed = () => db.select().from(flashGiveBacks).where(eq(flashGiveBacks.orderId, order.id));
+    expect(await owed()).toMatchObject([{ flashSaleId: sale.id, userId: u.id, quantity: 2 }]);
+    expect(await checkout.audit(sale.id)).toMatchObject({ agree: false, gateLeft: 3, dbLeft: 5 });
+    // The flash reconcile (any node's) gives them, once its age passes staleMs (1 s here); again gives nothing.
+    await new Promise((r) => setTimeout(r, 1100));
+    await checkout.reconcile();
+    expect(await owed()).toEqual([]);
+    expect(await checkout.audit(sale.id)).toMatchObject({ agree: true, gateLeft: 5, dbLeft: 5 });
+    await checkout.reconcile();
+    expect(await createFlashGate(redis, keys).give(sale.id, order.id, u.id, 2)).toBe("before");
+    expect(await checkout.audit(sale.id)).toMatchObject({ agree: true, gateLeft: 5, dbLeft: 5 });
   });
 
   it("refuses a flash batch whole when PostgreSQL disagrees with the gate, says why, and answers a key seen before with its order", async () => {

@@ -1,5 +1,6 @@
-import { and, eq, gt, inArray, sql, type SQL } from "drizzle-orm";
+import { and, asc, eq, gt, inArray, lt, sql, type SQL } from "drizzle-orm";
 import type { Db } from "../db/client.js";
+import { flashGiveBacks } from "../db/flash.schema.js";
 import { groupMembers, groups } from "../db/groups.schema.js";
 import { orderItems, orders, type OrderStatus } from "../db/orders.schema.js";
 import { cartItems } from "../db/shopping.schema.js";
@@ -89,7 +90,9 @@ function plan(on: LifecycleEvent): { moves: Plan | null; stays: Plan | null } {
 }
 const PLANS = new Map((["pay", "cancel", "shortenHold", "ship", "confirm", "refundAll", "unsell", "refundSettled", "refundDone"] as const).map((e) => [e, plan(e)]));
 
-type Later = { events: { [K in keyof OrderEvents]: [K, OrderEvents[K]] }[keyof OrderEvents][]; giveBack: FlashUnits[] };
+/** A cancelled order's flash units for one sale, back in PostgreSQL and owed to the Redis gate. */
+type GiveBack = FlashUnits & { orderId: string };
+type Later = { events: { [K in keyof OrderEvents]: [K, OrderEvents[K]] }[keyof OrderEvents][]; giveBack: GiveBack[] };
 
 /** One transaction of lifecycle work: what it tells and gives back waits for the commit. */
 export interface Work {
@@ -132,6 +135,13 @@ export interface PlaceInput {
 /** Placing read a price that moved before the SKU row was locked: placing runs again. */
 class PriceMoved extends Error {}
 
+/**
+ * A give-back that found the gate not loaded stays owed this long: past it, no load that read
+ * PostgreSQL before the cancel committed can still be on its way (its reads and its LOAD are each
+ * bounded by a command timeout), and the next load reads the units from PostgreSQL.
+ */
+const GIVE_BACK_UNLOADED_KEPT_MS = 60_000;
+
 /** The sale's fence: a transaction-level advisory lock on (SALE_LOCK, hashtext(saleId)). */
 export const SALE_LOCK = 7_406_002;
 
@@ -152,13 +162,41 @@ export function createLifecycle(deps: { db: Db; events: OrderEventBus; log: Logg
   }
 
   async function afterCommit(later: Later) {
-    for (const u of later.giveBack) {
-      // The change has committed; a failed give-back must not turn it into an error (the reconcile finds it).
-      if (deps.gate) await deps.gate.give(u.flashSaleId, u.userId, u.quantity).catch((err: unknown) => log.error({ err, ...u }, "flash gate give-back failed"));
-    }
+    // The change has committed; a failed give-back must not turn it into an error: its row in
+    // flash_give_backs stays, and the flash reconcile gives it (`giveBackLeft`).
+    for (const u of later.giveBack) await giveBack(u).catch((err: unknown) => log.warn({ err, ...u }, "flash units not given back to the gate yet; the flash reconcile retries"));
     const failures: unknown[] = [];
     for (const [name, event] of later.events) await events.emit(name, event as never).catch((err: unknown) => failures.push(err));
     if (failures.length > 0) throw failures[0];
+  }
+
+  /**
+   * Gives a cancelled order's units to the gate (once per order, however often asked), then forgets
+   * its row. A gate that is not loaded keeps the row a while: a load in progress may have read
+   * PostgreSQL before this cancel committed, and then the give is still owed to what it loads.
+   */
+  async function giveBack(u: GiveBack, ageMs = 0) {
+    if (!deps.gate) return;
+    const given = await deps.gate.give(u.flashSaleId, u.orderId, u.userId, u.quantity);
+    if (given === "notLoaded" && ageMs < GIVE_BACK_UNLOADED_KEPT_MS) return;
+    await db.delete(flashGiveBacks).where(and(eq(flashGiveBacks.orderId, u.orderId), eq(flashGiveBacks.flashSaleId, u.flashSaleId)));
+  }
+
+  /**
+   * The give-backs of cancels committed at least `minAgeMs` ago that have not reached the gate (its
+   * Redis did not answer, or the node stopped in between): given now, each once. Returns how many.
+   */
+  async function giveBackLeft(minAgeMs: number, limit = 500): Promise<number> {
+    const now = Date.now();
+    const left = await db
+      .select({ orderId: flashGiveBacks.orderId, flashSaleId: flashGiveBacks.flashSaleId, userId: flashGiveBacks.userId, quantity: flashGiveBacks.quantity, createdAt: flashGiveBacks.createdAt })
+      .from(flashGiveBacks)
+      .where(lt(flashGiveBacks.createdAt, new Date(now - minAgeMs)))
+      .orderBy(asc(flashGiveBacks.createdAt))
+      .limit(limit);
+    for (const { createdAt, ...u } of left) await giveBack(u, now - createdAt.getTime());
+    if (left.length > 0) log.info({ givenBack: left.length }, "flash units of cancelled orders given back to the gate late");
+    return left.length;
   }
 
   const tell = <K extends keyof OrderEvents>(w: Work, name: K, event: OrderEvents[K]) => void w.later.events.push([name, event] as never);
@@ -204,7 +242,9 @@ export function createLifecycle(deps: { db: Db; events: OrderEventBus; log: Logg
         else if (effect === "freeCoupon" && row.couponId) await freeCoupon(w.tx, { couponId: row.couponId, userId: row.userId, orderId: row.id });
         else if (effect === "returnFlashUnits" && flash.length > 0) {
           await returnFlashUnits(w.tx, row.userId, flash);
-          w.later.giveBack.push(...flash);
+          const owed = flash.map((u) => ({ ...u, orderId: row.id }));
+          if (deps.gate) await w.tx.insert(flashGiveBacks).values(owed);
+          w.later.giveBack.push(...owed);
         } else if (effect === "returnStock") await returnStock(w.tx, mine);
         else if (effect === "requireGroupComplete" && row.groupId) {
           const [g] = await w.tx.select({ status: groups.status }).from(groups).where(eq(groups.id, row.groupId));
@@ -327,6 +367,7 @@ export function createLifecycle(deps: { db: Db; events: OrderEventBus; log: Logg
     placeFlashBatch,
     lockSale,
     byRequestKey,
+    giveBackLeft,
 
     /** A payment landed (WeChat said SUCCESS): pays an unpaid order; a replay tells again; money for a closed order goes back. Quiet otherwise. */
     pay: (orderId: string, payment: { paidAt: Date; transactionId: string | null }) =>

@@ -50,6 +50,8 @@ export function redisKeys(prefix: string) {
       refused: (id: string) => `${prefix}:{flash:${id}}:refused`,
       /** Hash: orderId -> a take not yet known in PostgreSQL. */
       pending: (id: string) => `${prefix}:{flash:${id}}:pending`,
+      /** Hash: orderId -> 1: cancelled orders whose units this gate has back (each order's once). */
+      given: (id: string) => `${prefix}:{flash:${id}}:given`,
     },
     /** Sharded channel of users whose sessions ended: every node closes their live sockets. */
     sessionsChannel: `${prefix}:{sessions}:ch`,

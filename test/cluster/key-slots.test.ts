@@ -95,7 +95,8 @@ describe("every Redis user on a cluster client, one slot per script and key fami
         expect(await gate.voidTakes(sale, 0, ["o2"])).toEqual(["o2"]);
         expect(await gate.missing(sale, ["o2"])).toEqual(new Set(["o2"]));
         expect(await gate.release(sale, [{ orderId: "o2", refusal: null }])).toBe(1);
-        await gate.give(sale, "u1", 1);
+        expect(await gate.give(sale, "o1", "u1", 1)).toBe("given");
+        expect(await gate.give(sale, "o1", "u1", 1)).toBe("before");
         expect(await gate.left(sale)).toBe(4);
         expect((await gate.bought(sale)).get("u1")).toBe(1);
         await gate.drop(sale);
