@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { and, asc, desc, eq, gt, isNull, sql } from "drizzle-orm";
+import { coalesce } from "../coalesce.js";
 import type { Db } from "../db/client.js";
 import { couponClaims, couponLimits, coupons } from "../db/coupons.schema.js";
 import { requireHost } from "../live/hosting.js";
@@ -62,8 +63,6 @@ export function createCoupons(deps: CouponsDeps) {
   }, LEFT_PUSH_MS);
   timer.unref();
   const expiryTimers = new Set<NodeJS.Timeout>();
-  /** Room writes of one stream, in order: each reads PostgreSQL after the previous one landed. */
-  const chains = new Map<string, Promise<void>>();
 
   async function load(id: string): Promise<CouponRow> {
     const [c] = await db.select().from(coupons).where(eq(coupons.id, id));
@@ -74,29 +73,25 @@ export function createCoupons(deps: CouponsDeps) {
   /** The stream's coupon lock (held to commit): room writes and drops of one stream, one at a time across nodes. */
   const lockStream = (tx: Db, streamId: string) => tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`coupons:${streamId}`}))`);
 
-  /** Puts the stream's newest claimable coupon (or null) into its room state. */
-  function refresh(streamId: string): Promise<void> {
-    const run = (chains.get(streamId) ?? Promise.resolve()).then(() =>
-      // Across nodes too: read and write under the stream's lock, so an older read never lands last.
-      db.transaction(async (tx) => {
-        await lockStream(tx, streamId);
-        const [c] = await tx
-          .select()
-          .from(coupons)
-          .where(and(eq(coupons.streamId, streamId), eq(coupons.status, "active"), gt(coupons.expiresAt, new Date())))
-          .orderBy(desc(coupons.createdAt), desc(coupons.id))
-          .limit(1);
-        const value = c ? view(c) : null;
-        await deps.setRoomState(streamId, "coupon", value, { type: "coupon", coupon: value });
-      }),
-    );
-    const settled = run.catch(() => {});
-    chains.set(streamId, settled);
-    void settled.then(() => {
-      if (chains.get(streamId) === settled) chains.delete(streamId);
-    });
-    return run;
-  }
+  /**
+   * Puts the stream's newest claimable coupon (or null) into its room state. One write of a stream at
+   * a time on a node, each reading PostgreSQL after the previous one landed; writes asked meanwhile
+   * fold into one (it reads the newest), so a burst of claims holds one pool connection per stream.
+   */
+  const refresh = coalesce((streamId: string) =>
+    // Across nodes too: read and write under the stream's lock, so an older read never lands last.
+    db.transaction(async (tx) => {
+      await lockStream(tx, streamId);
+      const [c] = await tx
+        .select()
+        .from(coupons)
+        .where(and(eq(coupons.streamId, streamId), eq(coupons.status, "active"), gt(coupons.expiresAt, new Date())))
+        .orderBy(desc(coupons.createdAt), desc(coupons.id))
+        .limit(1);
+      const value = c ? view(c) : null;
+      await deps.setRoomState(streamId, "coupon", value, { type: "coupon", coupon: value });
+    }),
+  );
 
   const refreshLater = (streamId: string) => refresh(streamId).catch((err: unknown) => deps.log.warn({ err, streamId }, "coupon room push failed"));
 

@@ -1,4 +1,5 @@
 import { eq, sql } from "drizzle-orm";
+import { coalesce } from "../coalesce.js";
 import type { RedisClient } from "../redis/connect.js";
 import type { Db } from "../db/client.js";
 import { groups } from "../db/groups.schema.js";
@@ -18,6 +19,8 @@ export const groupPush = (group: GroupProgress, roomGroups?: GroupProgress[]): S
  * room's advisory locks, so announcements of one group (and of one room) go out in the order their
  * changes committed: a slower, older one never lands last. The room hears of a group once it
  * opened (a leader-pays group when its leader paid: nobody can join before; a join-first group at once).
+ * A node announces a group once at a time, and announcements asked meanwhile fold into one (it reads
+ * the newest): a rush of joins, or Redis silent, holds one pool connection per group, not one each.
  */
 export function createGroupFeed(deps: {
   db: Db;
@@ -25,7 +28,7 @@ export function createGroupFeed(deps: {
   channel: string;
   setRoomState: SetRoomState;
 }) {
-  return async function announce(groupId: string) {
+  return coalesce(async function announce(groupId: string) {
     await deps.db.transaction(async (tx) => {
       const [g] = await tx.select({ streamId: groups.streamId, openedAt: groups.openedAt }).from(groups).where(eq(groups.id, groupId));
       if (!g) return;
@@ -39,5 +42,5 @@ export function createGroupFeed(deps: {
       }
       await deps.redis.spublish(deps.channel, JSON.stringify(groupPush(progress)));
     });
-  };
+  });
 }
