@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, inArray, lt, sql, type SQL } from "drizzle-orm";
+import { and, asc, eq, gt, inArray, sql, type SQL } from "drizzle-orm";
 import type { Db } from "../db/client.js";
 import { flashGiveBacks } from "../db/flash.schema.js";
 import { groupMembers, groups } from "../db/groups.schema.js";
@@ -187,14 +187,15 @@ export function createLifecycle(deps: { db: Db; events: OrderEventBus; log: Logg
    * Redis did not answer, or the node stopped in between): given now, each once. Returns how many.
    */
   async function giveBackLeft(minAgeMs: number, limit = 500): Promise<number> {
-    const now = Date.now();
+    // Ages by PostgreSQL's clock, which wrote `created_at`: a node's clock may be off.
+    const ageMs = sql<number>`extract(epoch from now() - ${flashGiveBacks.createdAt}) * 1000`.mapWith(Number);
     const left = await db
-      .select({ orderId: flashGiveBacks.orderId, flashSaleId: flashGiveBacks.flashSaleId, userId: flashGiveBacks.userId, quantity: flashGiveBacks.quantity, createdAt: flashGiveBacks.createdAt })
+      .select({ orderId: flashGiveBacks.orderId, flashSaleId: flashGiveBacks.flashSaleId, userId: flashGiveBacks.userId, quantity: flashGiveBacks.quantity, ageMs })
       .from(flashGiveBacks)
-      .where(lt(flashGiveBacks.createdAt, new Date(now - minAgeMs)))
+      .where(sql`${flashGiveBacks.createdAt} < now() - ${minAgeMs} * interval '1 millisecond'`)
       .orderBy(asc(flashGiveBacks.createdAt))
       .limit(limit);
-    for (const { createdAt, ...u } of left) await giveBack(u, now - createdAt.getTime());
+    for (const { ageMs: age, ...u } of left) await giveBack(u, age);
     if (left.length > 0) log.info({ givenBack: left.length }, "flash units of cancelled orders given back to the gate late");
     return left.length;
   }
