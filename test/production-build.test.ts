@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BUILT_SERVER } from "../scripts/build-server.js";
 import { waitFor } from "./support/clients.js";
 import { useTestServices } from "./support/services.js";
-import { baseEnv } from "./support/servers.js";
+import { baseEnv, listeningPort } from "./support/servers.js";
 import { productionWechatEnv } from "./support/wechat.js";
 
 const ROOT = resolve(import.meta.dirname, "..");
@@ -20,15 +20,15 @@ const ROOT = resolve(import.meta.dirname, "..");
 /** A folder as `npm ci && npm run build && npm prune --omit=dev` leaves it, minus the sources. */
 function productionInstall(): string {
   const dir = mkdtempSync(join(tmpdir(), "pinlive-production-"));
-  const link = (from: string) => {
+  const copy = (from: string) => {
     mkdirSync(dirname(join(dir, from)), { recursive: true });
     cpSync(join(ROOT, from), join(dir, from), { recursive: true });
   };
   // `npm test` builds the console first; a lone run of this file builds it here.
   if (!existsSync(join(ROOT, "console/dist/index.html"))) expect(spawnSync("npm", ["run", "-s", "build:console"], { cwd: ROOT }).status).toBe(0);
-  link("package.json");
-  link("dist");
-  link("console/dist");
+  copy("package.json");
+  copy("dist");
+  copy("console/dist");
   const listed = spawnSync("npm", ["ls", "--omit=dev", "--all", "--parseable"], { cwd: ROOT, encoding: "utf8" });
   const packages = listed.stdout.split("\n").filter((p) => p.startsWith(join(ROOT, "node_modules/"))).map((p) => relative(ROOT, p)).sort();
   expect(packages.length).toBeGreaterThan(10);
@@ -38,7 +38,7 @@ function productionInstall(): string {
     if (parent && path.startsWith(`${parent}/`)) continue;
     mkdirSync(dirname(join(dir, path)), { recursive: true });
     const linked = spawnSync("cp", ["-al", join(ROOT, path), join(dir, path)]);
-    if (linked.status !== 0) link(path);
+    if (linked.status !== 0) copy(path);
     parent = path;
   }
   expect(existsSync(join(dir, "node_modules/vitest"))).toBe(false);
@@ -76,9 +76,9 @@ describe("npm start from a production install", () => {
   });
 
   it("runs dist/main.js with Node alone and only the dependencies: migrated, ready, the console served, no development routes; SIGTERM ends it with 0", async () => {
-    await waitFor(() => /"msg":"listening"/.test(output) || child.exitCode !== null, "the listening line", 30_000);
+    await waitFor(() => listeningPort(output) !== null || child.exitCode !== null, "the listening line", 30_000);
     expect(child.exitCode, output).toBeNull();
-    const port = Number(/"port":(\d+)[^\n]*"msg":"listening"/.exec(output)![1]);
+    const port = listeningPort(output)!;
     const url = `http://127.0.0.1:${port}`;
     // Production's bare /readyz: ready only once the database (migrated at start) and Redis answer.
     expect((await fetch(`${url}/readyz`)).status).toBe(200);

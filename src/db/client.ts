@@ -118,17 +118,6 @@ function silenceCutter(o: { host: string[]; port: number[]; path?: string | fals
 }
 
 /**
- * postgres.js 3.4 writes to a closed socket (a TypeError thrown from a timer: the process dies)
- * when a transaction's connection is lost and something still runs on it: its own ROLLBACK after
- * the callback failed, or the callback's next statement after an await that was not a query.
- * The transaction has already failed to its caller (and PostgreSQL rolled it back when the
- * connection went), so this leaves such a transaction's callback unsettled, and refuses its
- * later statements, instead of touching the dead connection. Only a failure of the transaction's
- * own connection does that: a callback that fails for another reason, Redis not answering among
- * them, is rolled back at once (left unsettled, it held its locks until the connection was cut
- * for silence, DATABASE_QUERY_TIMEOUT_MS later).
- */
-/**
  * PostgreSQL cancelled the statement (57014: its statement_timeout, or a cancel request): an outage
  * to the caller (503), but the connection is healthy and rolls the transaction back at once.
  */
@@ -155,6 +144,18 @@ function preparedStatements<T extends PostgresClient>(client: T): T {
   return Object.assign(client, { unsafe: prepared(client.unsafe.bind(client) as Unsafe) });
 }
 
+/**
+ * postgres.js 3.4 writes to a closed socket (a TypeError thrown from a timer: the process dies)
+ * when a transaction's connection is lost and something still runs on it: its own ROLLBACK after
+ * the callback failed, or the callback's next statement after an await that was not a query.
+ * The transaction has already failed to its caller (and PostgreSQL rolled it back when the
+ * connection went), so this leaves such a transaction's callback unsettled, and refuses its
+ * later statements, instead of touching the dead connection. Only a failure of the transaction's
+ * own connection does that: a callback that fails for another reason, Redis not answering or
+ * PostgreSQL cancelling a statement (`cancelledByPostgres`) among them, is rolled back at once
+ * (left unsettled, it held its locks until the connection was cut for silence,
+ * DATABASE_QUERY_TIMEOUT_MS later).
+ */
 function survivesLostConnections<T extends PostgresClient>(client: T): T {
   const begin = client.begin.bind(client) as unknown as (...args: unknown[]) => Promise<unknown>;
   const never = new Promise<never>(() => {});

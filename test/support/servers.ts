@@ -56,6 +56,12 @@ afterEach((ctx) => {
   }
 });
 
+/** The port a server's output says it listens on (its "listening" log line), or null before that line. */
+export function listeningPort(output: string): number | null {
+  const m = /"port":(\d+)[^\n]*"msg":"listening"/.exec(output);
+  return m ? Number(m[1]) : null;
+}
+
 /**
  * The real server as its own OS process, built as production runs it (`node dist/main.js`, built by
  * test/global-setup.ts); it must be listening within `startTimeoutMs`.
@@ -77,10 +83,10 @@ export async function spawnServer(databaseUrl: string, prefix: string, env: EnvO
     }, startTimeoutMs);
     child.stdout!.on("data", (chunk: Buffer) => {
       output += chunk.toString();
-      const m = /"port":(\d+)[^\n]*"msg":"listening"/.exec(output);
-      if (m) {
+      const port = listeningPort(output);
+      if (port !== null) {
         clearTimeout(timer);
-        resolve(Number(m[1]));
+        resolve(port);
       }
     });
     child.stderr!.on("data", (chunk: Buffer) => (output += chunk.toString()));
